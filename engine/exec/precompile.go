@@ -1,0 +1,216 @@
+package exec
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+
+	"github.com/ethereum/go-ethereum/accounts/abi"
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/state"
+	"github.com/tallyhq/tally/engine/types"
+)
+
+// AccessMode is how a call touches a key.
+type AccessMode uint8
+
+const (
+	// Read conflicts with Write and Delta on the same key.
+	Read AccessMode = iota + 1
+	// Write conflicts with everything on the same key.
+	Write
+	// Delta (commutative add) conflicts with Read and Write, never with Delta.
+	Delta
+)
+
+// Access is one declared key access.
+type Access struct {
+	Key  string
+	Mode AccessMode
+}
+
+// BlockContext is what every call in a block sees of the block.
+type BlockContext struct {
+	ChainID   string
+	Height    uint64
+	Timestamp uint64 // Unix milliseconds
+	Proposer  common.Address
+	Suite     crypto.Suite
+}
+
+// Env is one precompile call's environment.
+type Env struct {
+	Block  *BlockContext
+	Origin common.Address // the transaction's signer
+	Caller common.Address // the immediate caller: Origin, or a contract calling through the EVM
+	TxHash common.Hash
+	State  *state.TxView
+	Gas    *GasMeter
+	Logs   *[]*types.Log
+}
+
+// Emit appends a log from address a.
+func (e *Env) Emit(a common.Address, ev abi.Event, topics []common.Hash, data []byte) {
+	all := append([]common.Hash{ev.ID}, topics...)
+	*e.Logs = append(*e.Logs, &types.Log{Address: a, Topics: all, Data: data})
+}
+
+// ErrOutOfGas is returned when a call exceeds its gas.
+var ErrOutOfGas = errors.New("out of gas")
+
+// GasMeter counts gas used against a limit.
+type GasMeter struct {
+	Limit, Used uint64
+}
+
+// Use consumes n gas, or fails leaving the meter exhausted.
+func (g *GasMeter) Use(n uint64) error {
+	if n > g.Limit-g.Used {
+		g.Used = g.Limit
+		return ErrOutOfGas
+	}
+	g.Used += n
+	return nil
+}
+
+// Method is one ABI method of a precompile.
+type Method struct {
+	ABI abi.Method
+	// Gas is charged before Run.
+	Gas uint64
+	// Keys declares the accesses of a call from its decoded arguments and
+	// caller. It must cover everything Run may touch.
+	Keys func(caller common.Address, args []any) []Access
+	// Run executes the call; it returns output values or an error (a
+	// *Failure for business rules).
+	Run func(env *Env, args []any) ([]any, error)
+}
+
+// Contract is a precompiled contract: a fixed address and an ABI method table.
+type Contract struct {
+	Addr    common.Address
+	Name    string
+	methods map[[4]byte]*Method
+	Events  map[string]abi.Event
+}
+
+// NewContract builds a contract from its methods.
+func NewContract(addr common.Address, name string, methods []*Method, events ...abi.Event) *Contract {
+	c := &Contract{Addr: addr, Name: name, methods: make(map[[4]byte]*Method), Events: make(map[string]abi.Event)}
+	for _, m := range methods {
+		var sel [4]byte
+		copy(sel[:], m.ABI.ID)
+		if _, dup := c.methods[sel]; dup {
+			panic(fmt.Sprintf("exec: %s: duplicate selector for %s", name, m.ABI.Sig))
+		}
+		c.methods[sel] = m
+	}
+	for _, e := range events {
+		c.Events[e.Name] = e
+	}
+	return c
+}
+
+// ABI returns the contract's ABI (methods sorted by name), for clients and tools.
+func (c *Contract) ABI() abi.ABI {
+	a := abi.ABI{Methods: make(map[string]abi.Method), Events: make(map[string]abi.Event)}
+	for _, m := range c.methods {
+		a.Methods[m.ABI.Name] = m.ABI
+	}
+	for n, e := range c.Events {
+		a.Events[n] = e
+	}
+	return a
+}
+
+// Method returns a method by name, or nil.
+func (c *Contract) Method(name string) *Method {
+	for _, m := range c.methods {
+		if m.ABI.Name == name {
+			return m
+		}
+	}
+	return nil
+}
+
+// MethodNames lists the contract's methods.
+func (c *Contract) MethodNames() []string {
+	var out []string
+	for _, m := range c.methods {
+		out = append(out, m.ABI.Name)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// resolve finds the method and decodes its arguments.
+func (c *Contract) resolve(input []byte) (*Method, []any, error) {
+	if len(input) < 4 {
+		return nil, nil, Fail(types.StatusBadInput, "%s: call data shorter than a selector", c.Name)
+	}
+	var sel [4]byte
+	copy(sel[:], input)
+	m := c.methods[sel]
+	if m == nil {
+		return nil, nil, Fail(types.StatusUnknownMethod, "%s: no method with selector %x", c.Name, sel)
+	}
+	args, err := decodeArgs(&m.ABI, input[4:])
+	if err != nil {
+		return nil, nil, Fail(types.StatusBadInput, "%s.%s: %v", c.Name, m.ABI.Name, err)
+	}
+	return m, args, nil
+}
+
+// Conflicts returns the declared accesses of a call, or an error if the call
+// data cannot be decoded (such a call fails without touching state).
+func (c *Contract) Conflicts(caller common.Address, input []byte) ([]Access, error) {
+	m, args, err := c.resolve(input)
+	if err != nil {
+		return nil, err
+	}
+	return m.Keys(caller, args), nil
+}
+
+// Run decodes input, charges gas, runs the method and encodes its outputs.
+func (c *Contract) Run(env *Env, input []byte) ([]byte, error) {
+	m, args, err := c.resolve(input)
+	if err != nil {
+		return nil, err
+	}
+	if err := env.Gas.Use(m.Gas); err != nil {
+		return nil, err
+	}
+	out, err := m.Run(env, args)
+	if err != nil {
+		return nil, err
+	}
+	enc, err := m.ABI.Outputs.Pack(out...)
+	if err != nil {
+		panic(fmt.Sprintf("exec: %s.%s packs bad outputs: %v", c.Name, m.ABI.Name, err))
+	}
+	return enc, nil
+}
+
+// Pack encodes a call to method name with args (for clients and tests).
+func (c *Contract) Pack(name string, args ...any) ([]byte, error) {
+	m := c.Method(name)
+	if m == nil {
+		return nil, fmt.Errorf("%s has no method %q", c.Name, name)
+	}
+	enc, err := m.ABI.Inputs.Pack(args...)
+	if err != nil {
+		return nil, fmt.Errorf("%s.%s: %w", c.Name, name, err)
+	}
+	return append(append([]byte(nil), m.ABI.ID...), enc...), nil
+}
+
+// Unpack decodes method name's output.
+func (c *Contract) Unpack(name string, out []byte) ([]any, error) {
+	m := c.Method(name)
+	if m == nil {
+		return nil, fmt.Errorf("%s has no method %q", c.Name, name)
+	}
+	return m.ABI.Outputs.Unpack(out)
+}
