@@ -1,0 +1,142 @@
+package node
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/tallyhq/tally/engine/consensus/solo"
+	"github.com/tallyhq/tally/engine/txpool"
+)
+
+// Config is a node's TOML configuration.
+type Config struct {
+	// Name identifies the node in logs and status.
+	Name string `toml:"name"`
+	// DataDir holds one database per chain (DataDir/chains/<chain id>).
+	DataDir string `toml:"data_dir"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `toml:"log_level"`
+	// API sets the client API listeners.
+	API APIConfig `toml:"api"`
+	// Chains are the hosted chains (groups).
+	Chains []ChainConfig `toml:"chains"`
+}
+
+// APIConfig sets the client API listeners.
+type APIConfig struct {
+	// GRPCAddr is the gRPC listen address (host:port); empty disables it.
+	GRPCAddr string `toml:"grpc_addr"`
+	// HTTPAddr serves HTTP/JSON at /v1/ and Prometheus metrics at /metrics; empty disables it.
+	HTTPAddr string `toml:"http_addr"`
+	// MaxMsgBytes bounds one gRPC message in either direction.
+	MaxMsgBytes int `toml:"max_msg_bytes"`
+}
+
+// ChainConfig is one hosted chain.
+type ChainConfig struct {
+	// Genesis is the path of the chain's genesis TOML (relative to the config file).
+	Genesis string `toml:"genesis"`
+	// KeyFile is this node's validator key for the chain (relative to the config file).
+	KeyFile string `toml:"key_file"`
+	// PasswordFile holds the key file's passphrase; empty reads $TALLY_PASSWORD.
+	PasswordFile string `toml:"password_file"`
+	// TickMs is the consensus clock's tick.
+	TickMs int `toml:"tick_ms"`
+	// Solo configures single-validator sealing.
+	Solo solo.Config `toml:"solo"`
+	// Pool bounds the transaction pool.
+	Pool txpool.Config `toml:"pool"`
+}
+
+// Tick is the consensus tick as a duration.
+func (c ChainConfig) Tick() time.Duration { return time.Duration(c.TickMs) * time.Millisecond }
+
+// DefaultChainConfig seals at most every 50 ms (5 ticks of 10 ms) or at 5000 waiting transactions.
+func DefaultChainConfig() ChainConfig {
+	return ChainConfig{TickMs: 10, Solo: solo.Config{IntervalTicks: 5, BatchTxs: 5000}, Pool: txpool.DefaultConfig()}
+}
+
+// DefaultConfig listens on loopback.
+func DefaultConfig() Config {
+	return Config{Name: "node0", DataDir: "data", LogLevel: "info",
+		API: APIConfig{GRPCAddr: "127.0.0.1:7700", HTTPAddr: "127.0.0.1:7701", MaxMsgBytes: 64 << 20}}
+}
+
+// ErrConfig wraps every configuration error.
+var ErrConfig = errors.New("config")
+
+// LoadConfig reads a TOML file; relative paths in it are resolved against
+// the file's directory. Unknown keys are errors.
+func LoadConfig(path string) (*Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	cfg := DefaultConfig()
+	dec := toml.NewDecoder(bytes.NewReader(b))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&cfg); err != nil {
+		return nil, fmt.Errorf("%w: %s: %v", ErrConfig, path, err)
+	}
+	cfg.resolve(filepath.Dir(path))
+	return &cfg, cfg.Validate()
+}
+
+func (c *Config) resolve(dir string) {
+	abs := func(p string) string {
+		if p == "" || filepath.IsAbs(p) {
+			return p
+		}
+		return filepath.Join(dir, p)
+	}
+	c.DataDir = abs(c.DataDir)
+	for i := range c.Chains {
+		ch := &c.Chains[i]
+		ch.Genesis, ch.KeyFile, ch.PasswordFile = abs(ch.Genesis), abs(ch.KeyFile), abs(ch.PasswordFile)
+		def := DefaultChainConfig()
+		if ch.TickMs == 0 {
+			ch.TickMs = def.TickMs
+		}
+		if ch.Solo == (solo.Config{}) {
+			ch.Solo = def.Solo
+		}
+		if ch.Pool == (txpool.Config{}) {
+			ch.Pool = def.Pool
+		}
+	}
+}
+
+// Validate checks the configuration.
+func (c *Config) Validate() error {
+	if c.DataDir == "" {
+		return fmt.Errorf("%w: data_dir is required", ErrConfig)
+	}
+	if len(c.Chains) == 0 {
+		return fmt.Errorf("%w: no [[chains]]: a node hosts at least one chain", ErrConfig)
+	}
+	for i, ch := range c.Chains {
+		if err := ch.validate(); err != nil {
+			return fmt.Errorf("%w: chains[%d]: %v", ErrConfig, i, err)
+		}
+	}
+	return nil
+}
+
+func (ch ChainConfig) validate() error {
+	if ch.Genesis == "" || ch.KeyFile == "" {
+		return errors.New("genesis and key_file are required")
+	}
+	if ch.TickMs < 1 || ch.TickMs > 10_000 {
+		return fmt.Errorf("tick_ms %d out of range [1, 10000]", ch.TickMs)
+	}
+	if err := ch.Solo.Validate(); err != nil {
+		return err
+	}
+	return ch.Pool.Validate()
+}

@@ -1,0 +1,136 @@
+package node
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/tallyhq/tally/engine/chain"
+	"github.com/tallyhq/tally/engine/consensus/solo"
+	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/storage"
+	"github.com/tallyhq/tally/engine/txpool"
+	"github.com/tallyhq/tally/engine/types"
+)
+
+// Group is one hosted chain with its pool and consensus driver.
+type Group struct {
+	node  *Node
+	cfg   ChainConfig
+	chain *chain.Chain
+	pool  *txpool.Pool
+	key   crypto.PrivateKey
+	db    storage.DB
+	log   *slog.Logger
+	solo  *solo.Solo
+}
+
+func newGroup(n *Node, cc ChainConfig, gen *chain.Genesis, key crypto.PrivateKey, db storage.DB) (*Group, error) {
+	if key.Suite().Name() != gen.Suite {
+		return nil, fmt.Errorf("chain %s uses suite %s but key %s is %s", gen.ChainID, gen.Suite, cc.KeyFile, key.Suite().Name())
+	}
+	c, err := chain.Open(db, gen, n.opts.Executor(gen), n.log)
+	if err != nil {
+		return nil, fmt.Errorf("chain %s: %w", gen.ChainID, err)
+	}
+	g := &Group{node: n, cfg: cc, chain: c, pool: txpool.New(c, cc.Pool), key: key, db: db, log: n.log.With("chain", gen.ChainID)}
+	switch gen.Consensus {
+	case chain.ConsensusSolo:
+		vs, _ := gen.ValidatorSet(c.Suite())
+		if !vs.Contains(key.Address()) {
+			return nil, fmt.Errorf("chain %s: %w (key %s)", gen.ChainID, errNotValidator, key.Address())
+		}
+		g.solo = solo.New(cc.Solo)
+	default:
+		return nil, fmt.Errorf("chain %s: consensus %q is not available in this build yet", gen.ChainID, gen.Consensus)
+	}
+	return g, nil
+}
+
+// Chain is the group's chain.
+func (g *Group) Chain() *chain.Chain { return g.chain }
+
+// Pool is the group's transaction pool.
+func (g *Group) Pool() *txpool.Pool { return g.pool }
+
+// run drives solo sealing: on every tick, and whenever arrivals fill a batch.
+func (g *Group) run(ctx context.Context) {
+	tick := time.NewTicker(g.cfg.Tick())
+	defer tick.Stop()
+	for {
+		arrived := g.pool.Wait()
+		var due bool
+		select {
+		case <-ctx.Done():
+			return
+		case <-tick.C:
+			due = g.solo.Tick(g.pool.Len())
+		case <-arrived:
+			due = g.solo.Arrived(g.pool.Len())
+		}
+		if due && !g.seal() {
+			return
+		}
+	}
+}
+
+// seal builds, certifies and commits one block; false means the node must stop.
+func (g *Group) seal() bool {
+	start := time.Now()
+	cands := g.pool.Pending(int(g.chain.Config().BlockTxLimit))
+	e, rejected, err := g.chain.Build(cands, chain.Proposal{Proposer: g.key.Address(), TimestampMs: uint64(start.UnixMilli())})
+	if err != nil {
+		return g.stop(err)
+	}
+	g.dropRejected(rejected)
+	if len(e.Block.Txs) == 0 {
+		g.solo.Sealed()
+		return true // every candidate was invalid: no empty block
+	}
+	cert, err := g.certify(e.Block.Header)
+	if err == nil {
+		err = g.chain.Commit(e, cert)
+	}
+	if err != nil {
+		return g.stop(err)
+	}
+	g.pool.Remove(e.Block.Txs)
+	g.solo.Sealed()
+	h := e.Block.Header
+	if h.Height%16 == 0 {
+		g.pool.Evict(h.Height)
+	}
+	g.node.metrics.committed(g.chain.ID(), len(e.Block.Txs), time.Since(start), g.pool.Len(), h.Height)
+	g.log.Debug("sealed", "height", h.Height, "txs", len(e.Block.Txs), "took", time.Since(start))
+	return true
+}
+
+func (g *Group) dropRejected(rej []chain.Rejected) {
+	if len(rej) == 0 {
+		return
+	}
+	txs := make([]*types.Tx, len(rej))
+	for i, r := range rej {
+		txs[i] = r.Tx
+	}
+	g.pool.Remove(txs)
+	g.log.Debug("dropped invalid transactions", "count", len(rej), "first", rej[0].Err)
+}
+
+// certify signs the header: solo's one-signature finality certificate.
+func (g *Group) certify(h *types.Header) (*types.Certificate, error) {
+	hash := h.Hash(g.chain.Suite())
+	sig, err := g.key.Sign(types.CommitDigest(g.chain.Suite(), h.ChainID, h.Height, h.Round, hash))
+	if err != nil {
+		return nil, err
+	}
+	return &types.Certificate{ChainID: h.ChainID, Height: h.Height, Round: h.Round, BlockHash: hash,
+		Votes: []types.Vote{{Signer: g.key.Address(), Sig: sig}}}, nil
+}
+
+func (g *Group) stop(err error) bool {
+	g.log.Error("chain stopped", "err", err)
+	g.node.fail(fmt.Errorf("chain %s: %w", g.chain.ID(), err))
+	return false
+}

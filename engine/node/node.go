@@ -1,0 +1,250 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+	"google.golang.org/grpc"
+
+	"github.com/tallyhq/tally/engine/api"
+	"github.com/tallyhq/tally/engine/api/pb"
+	"github.com/tallyhq/tally/engine/chain"
+	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/exec"
+	"github.com/tallyhq/tally/engine/ledger"
+	"github.com/tallyhq/tally/engine/storage"
+	"github.com/tallyhq/tally/engine/system"
+	"github.com/tallyhq/tally/engine/txpool"
+)
+
+// Version is reported by Status.
+const Version = "0.1.0"
+
+// Options are the node's injected parts.
+type Options struct {
+	// Logger receives structured logs; nil uses slog.Default.
+	Logger *slog.Logger
+	// Executor builds a chain's executor from its genesis; nil gives every
+	// chain the base precompiles (SystemConfig, Roles, Ledger).
+	Executor func(*chain.Genesis) *exec.Executor
+	// Password returns a key file's passphrase; nil reads the configured
+	// password file or $TALLY_PASSWORD.
+	Password func(ChainConfig) (string, error)
+}
+
+// BaseExecutor runs the precompiles every chain has.
+func BaseExecutor(*chain.Genesis) *exec.Executor {
+	return exec.NewExecutor(nil, system.NewSystemConfig(), system.NewRoles(), ledger.New())
+}
+
+// Node hosts chains and serves their API.
+type Node struct {
+	cfg     *Config
+	opts    Options
+	log     *slog.Logger
+	groups  map[string]*Group
+	order   []string
+	metrics *metrics
+
+	grpcLis, httpLis net.Listener
+	grpcSrv          *grpc.Server
+	httpSrv          *http.Server
+
+	cancel context.CancelFunc
+	wg     sync.WaitGroup
+	fatal  chan error
+	once   sync.Once
+}
+
+// New opens every chain of cfg. Nothing runs until Start.
+func New(cfg *Config, opts Options) (*Node, error) {
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Executor == nil {
+		opts.Executor = BaseExecutor
+	}
+	if opts.Password == nil {
+		opts.Password = readPassword
+	}
+	n := &Node{cfg: cfg, opts: opts, log: opts.Logger.With("node", cfg.Name), groups: make(map[string]*Group),
+		metrics: newMetrics(), fatal: make(chan error, 1)}
+	for _, cc := range cfg.Chains {
+		if err := n.openGroup(cc); err != nil {
+			n.closeGroups()
+			return nil, err
+		}
+	}
+	return n, nil
+}
+
+func readPassword(cc ChainConfig) (string, error) {
+	if cc.PasswordFile == "" {
+		return os.Getenv("TALLY_PASSWORD"), nil
+	}
+	b, err := os.ReadFile(cc.PasswordFile)
+	if err != nil {
+		return "", fmt.Errorf("password file: %w", err)
+	}
+	return strings.TrimRight(string(b), "\r\n"), nil
+}
+
+func (n *Node) openGroup(cc ChainConfig) error {
+	gen, err := chain.LoadGenesis(cc.Genesis)
+	if err != nil {
+		return fmt.Errorf("chain genesis %s: %w", cc.Genesis, err)
+	}
+	if _, dup := n.groups[gen.ChainID]; dup {
+		return fmt.Errorf("%w: chain %q configured twice", ErrConfig, gen.ChainID)
+	}
+	pass, err := n.opts.Password(cc)
+	if err != nil {
+		return err
+	}
+	key, err := crypto.LoadKeyFile(cc.KeyFile, pass)
+	if err != nil {
+		return fmt.Errorf("chain %s key %s: %w", gen.ChainID, cc.KeyFile, err)
+	}
+	db, err := storage.OpenBadger(filepath.Join(n.cfg.DataDir, "chains", gen.ChainID), storage.DefaultBadgerOptions())
+	if err != nil {
+		return fmt.Errorf("chain %s database: %w", gen.ChainID, err)
+	}
+	g, err := newGroup(n, cc, gen, key, db)
+	if err != nil {
+		db.Close()
+		return err
+	}
+	n.groups[gen.ChainID] = g
+	n.order = append(n.order, gen.ChainID)
+	return nil
+}
+
+// Start runs consensus and the API listeners.
+func (n *Node) Start() error {
+	ctx, cancel := context.WithCancel(context.Background())
+	n.cancel = cancel
+	if err := n.listen(); err != nil {
+		cancel()
+		return err
+	}
+	for _, id := range n.order {
+		g := n.groups[id]
+		n.wg.Add(1)
+		go func() { defer n.wg.Done(); g.run(ctx) }()
+	}
+	n.log.Info("node started", "chains", n.order, "grpc", n.GRPCAddr(), "http", n.HTTPAddr())
+	return nil
+}
+
+func (n *Node) listen() error {
+	srv := api.NewServer(n, Version)
+	if addr := n.cfg.API.GRPCAddr; addr != "" {
+		lis, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("gRPC listen %s: %w", addr, err)
+		}
+		max := n.cfg.API.MaxMsgBytes
+		n.grpcLis, n.grpcSrv = lis, grpc.NewServer(grpc.MaxRecvMsgSize(max), grpc.MaxSendMsgSize(max))
+		pb.RegisterNodeServer(n.grpcSrv, srv)
+		go n.grpcSrv.Serve(lis)
+	}
+	if addr := n.cfg.API.HTTPAddr; addr != "" {
+		lis, err := net.Listen("tcp", addr)
+		if err != nil {
+			return fmt.Errorf("HTTP listen %s: %w", addr, err)
+		}
+		mux := http.NewServeMux()
+		mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+		mux.Handle("/", api.HTTPHandler(srv))
+		n.httpLis, n.httpSrv = lis, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		go n.httpSrv.Serve(lis)
+	}
+	return nil
+}
+
+// GRPCAddr is the bound gRPC address ("" if disabled).
+func (n *Node) GRPCAddr() string { return addrOf(n.grpcLis) }
+
+// HTTPAddr is the bound HTTP address ("" if disabled).
+func (n *Node) HTTPAddr() string { return addrOf(n.httpLis) }
+
+func addrOf(l net.Listener) string {
+	if l == nil {
+		return ""
+	}
+	return l.Addr().String()
+}
+
+// Fatal delivers the error that stopped the node (a failed durable write).
+func (n *Node) Fatal() <-chan error { return n.fatal }
+
+func (n *Node) fail(err error) {
+	select {
+	case n.fatal <- err:
+	default:
+	}
+}
+
+// Stop ends consensus, the listeners and the databases. It is idempotent.
+func (n *Node) Stop() {
+	n.once.Do(func() {
+		if n.cancel != nil {
+			n.cancel()
+		}
+		if n.grpcSrv != nil {
+			n.grpcSrv.Stop()
+		}
+		if n.httpSrv != nil {
+			n.httpSrv.Close()
+		}
+		n.wg.Wait()
+		n.closeGroups()
+		n.log.Info("node stopped")
+	})
+}
+
+func (n *Node) closeGroups() {
+	for _, g := range n.groups {
+		if err := g.db.Close(); err != nil {
+			n.log.Error("close database", "chain", g.chain.ID(), "err", err)
+		}
+	}
+}
+
+// Lookup implements api.Backend.
+func (n *Node) Lookup(id string) (*chain.Chain, *txpool.Pool, error) {
+	if id == "" && len(n.order) == 1 {
+		id = n.order[0]
+	}
+	g, ok := n.groups[id]
+	if !ok {
+		return nil, nil, fmt.Errorf("%w: %q (hosted: %v)", api.ErrUnknownChain, id, n.ChainIDs())
+	}
+	return g.chain, g.pool, nil
+}
+
+// ChainIDs implements api.Backend.
+func (n *Node) ChainIDs() []string {
+	out := append([]string(nil), n.order...)
+	sort.Strings(out)
+	return out
+}
+
+// NodeID implements api.Backend.
+func (n *Node) NodeID() string { return n.cfg.Name }
+
+// Group returns a hosted chain's group, or nil.
+func (n *Node) Group(id string) *Group { return n.groups[id] }
+
+var errNotValidator = errors.New("this node's key is not the chain's validator")

@@ -1,0 +1,263 @@
+package txpool
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/tallyhq/tally/engine/chain"
+	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/system"
+	"github.com/tallyhq/tally/engine/types"
+)
+
+// Errors callers test for.
+var (
+	ErrFull       = errors.New("transaction pool is full; retry later")
+	ErrKnown      = errors.New("transaction already in the pool")
+	ErrNonceInUse = errors.New("another pending transaction uses this nonce")
+)
+
+// Chain is what the pool needs of the chain.
+type Chain interface {
+	ID() string
+	Suite() crypto.Suite
+	Head() *types.Header
+	Config() system.Config
+	CheckTx(tx *types.Tx, head uint64, cfg system.Config) error
+}
+
+// Config bounds the pool.
+type Config struct {
+	// MaxTxs is the most transactions held at once.
+	MaxTxs int `toml:"max_txs"`
+	// MaxBytes is the most canonical bytes held at once.
+	MaxBytes int `toml:"max_bytes"`
+}
+
+// DefaultConfig holds about ten seconds of load at 20k tx/s.
+func DefaultConfig() Config { return Config{MaxTxs: 200_000, MaxBytes: 256 << 20} }
+
+// Validate checks the bounds.
+func (c Config) Validate() error {
+	if c.MaxTxs <= 0 || c.MaxBytes <= 0 {
+		return fmt.Errorf("txpool: max_txs and max_bytes must be positive, got %d and %d", c.MaxTxs, c.MaxBytes)
+	}
+	return nil
+}
+
+// Pool is the transaction pool. It is safe for concurrent use.
+type Pool struct {
+	chain Chain
+	cfg   Config
+
+	mu      sync.Mutex
+	queue   []*types.Tx // FIFO; nil slots are removed entries
+	head    int         // first live slot
+	holes   int
+	byHash  map[common.Hash]int // index into queue
+	byNonce map[common.Hash]common.Hash
+	bytes   int
+	wake    chan struct{} // closed and replaced when transactions arrive
+}
+
+// New makes a pool for chain.
+func New(c Chain, cfg Config) *Pool {
+	return &Pool{chain: c, cfg: cfg, byHash: make(map[common.Hash]int),
+		byNonce: make(map[common.Hash]common.Hash), wake: make(chan struct{})}
+}
+
+// Result is the outcome of adding one transaction.
+type Result struct {
+	Hash common.Hash
+	Err  error
+}
+
+// AddRaw decodes, validates, verifies and admits a batch of encoded
+// transactions. Signatures of the batch are verified in parallel.
+func (p *Pool) AddRaw(raws [][]byte) []Result {
+	txs := make([]*types.Tx, len(raws))
+	res := make([]Result, len(raws))
+	for i, raw := range raws {
+		txs[i], res[i].Err = types.DecodeTx(raw)
+	}
+	p.add(txs, res)
+	return res
+}
+
+// Add admits already decoded transactions (their cached senders are trusted
+// only if they were computed by Sender, which verifies).
+func (p *Pool) Add(txs []*types.Tx) []Result {
+	res := make([]Result, len(txs))
+	p.add(txs, res)
+	return res
+}
+
+func (p *Pool) add(txs []*types.Tx, res []Result) {
+	head, cfg, s := p.chain.Head().Height, p.chain.Config(), p.chain.Suite()
+	var todo []*types.Tx
+	var idx []int
+	for i, tx := range txs {
+		if res[i].Err != nil {
+			continue
+		}
+		res[i].Hash = tx.Hash(s)
+		if res[i].Err = p.precheck(tx, res[i].Hash, head, cfg); res[i].Err == nil {
+			todo, idx = append(todo, tx), append(idx, i)
+		}
+	}
+	_, errs := chain.Senders(s, todo)
+	admitted := 0
+	for k, tx := range todo {
+		i := idx[k]
+		if res[i].Err = errs[k]; res[i].Err == nil {
+			if res[i].Err = p.admit(tx, res[i].Hash); res[i].Err == nil {
+				admitted++
+			}
+		}
+	}
+	if admitted > 0 {
+		p.signal()
+	}
+}
+
+// precheck runs the cheap checks before the signature.
+func (p *Pool) precheck(tx *types.Tx, hash common.Hash, head uint64, cfg system.Config) error {
+	if err := p.chain.CheckTx(tx, head, cfg); err != nil {
+		return err
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.conflict(tx, hash)
+}
+
+func (p *Pool) conflict(tx *types.Tx, hash common.Hash) error {
+	if _, ok := p.byHash[hash]; ok {
+		return ErrKnown
+	}
+	if _, ok := p.byNonce[tx.Nonce]; ok {
+		return ErrNonceInUse
+	}
+	if len(p.byHash) >= p.cfg.MaxTxs || p.bytes+tx.Size() > p.cfg.MaxBytes {
+		return ErrFull
+	}
+	return nil
+}
+
+func (p *Pool) admit(tx *types.Tx, hash common.Hash) error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if err := p.conflict(tx, hash); err != nil { // re-check: others may have raced us
+		return err
+	}
+	p.byHash[hash] = len(p.queue)
+	p.byNonce[tx.Nonce] = hash
+	p.queue = append(p.queue, tx)
+	p.bytes += tx.Size()
+	return nil
+}
+
+func (p *Pool) signal() {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	close(p.wake)
+	p.wake = make(chan struct{})
+}
+
+// Wait returns a channel closed when transactions next arrive.
+func (p *Pool) Wait() <-chan struct{} {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.wake
+}
+
+// Len is the number of pending transactions.
+func (p *Pool) Len() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return len(p.byHash)
+}
+
+// Has reports whether hash is pending.
+func (p *Pool) Has(hash common.Hash) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	_, ok := p.byHash[hash]
+	return ok
+}
+
+// Pending returns up to max transactions in arrival order, without removing them.
+func (p *Pool) Pending(max int) []*types.Tx {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	out := make([]*types.Tx, 0, min(max, len(p.byHash)))
+	for i := p.head; i < len(p.queue) && len(out) < max; i++ {
+		if p.queue[i] != nil {
+			out = append(out, p.queue[i])
+		}
+	}
+	return out
+}
+
+// Remove drops transactions (committed, or rejected by the block builder).
+func (p *Pool) Remove(txs []*types.Tx) {
+	s := p.chain.Suite()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, tx := range txs {
+		p.removeLocked(tx.Hash(s))
+	}
+	p.compact()
+}
+
+func (p *Pool) removeLocked(hash common.Hash) {
+	i, ok := p.byHash[hash]
+	if !ok {
+		return
+	}
+	tx := p.queue[i]
+	delete(p.byHash, hash)
+	delete(p.byNonce, tx.Nonce)
+	p.bytes -= tx.Size()
+	p.queue[i] = nil
+	p.holes++
+}
+
+// Evict drops transactions whose block limit has passed head.
+func (p *Pool) Evict(head uint64) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for h, i := range p.byHash {
+		if p.queue[i].BlockLimit <= head {
+			p.removeLocked(h)
+			n++
+		}
+	}
+	p.compact()
+	return n
+}
+
+// compact drops leading holes, and rebuilds the queue when holes dominate.
+func (p *Pool) compact() {
+	for p.head < len(p.queue) && p.queue[p.head] == nil {
+		p.head++
+		p.holes--
+	}
+	if p.holes < 1024 || p.holes*2 < len(p.queue)-p.head {
+		if p.head == len(p.queue) {
+			p.queue, p.head, p.holes = p.queue[:0], 0, 0
+		}
+		return
+	}
+	live := make([]*types.Tx, 0, len(p.byHash))
+	for i := p.head; i < len(p.queue); i++ {
+		if tx := p.queue[i]; tx != nil {
+			p.byHash[tx.Hash(p.chain.Suite())] = len(live)
+			live = append(live, tx)
+		}
+	}
+	p.queue, p.head, p.holes = live, 0, 0
+}
