@@ -114,7 +114,9 @@ func ensureDevChain(cmd *cobra.Command, dir, suite string) (string, error) {
 	}
 	cfg := node.DefaultConfig()
 	cfg.Name, cfg.DataDir = "dev", "data"
-	cfg.Chains = []node.ChainConfig{{Genesis: "genesis.toml", KeyFile: "validator.key"}}
+	cc := node.DefaultChainConfig()
+	cc.Genesis, cc.KeyFile = "genesis.toml", "validator.key"
+	cfg.Chains = []node.ChainConfig{cc}
 	if err := writeTOML(cfgPath, cfg); err != nil {
 		return "", err
 	}

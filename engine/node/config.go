@@ -36,6 +36,8 @@ type APIConfig struct {
 	HTTPAddr string `toml:"http_addr"`
 	// MaxMsgBytes bounds one gRPC message in either direction.
 	MaxMsgBytes int `toml:"max_msg_bytes"`
+	// Pprof serves Go's profiler at /debug/pprof/ on HTTPAddr (off by default).
+	Pprof bool `toml:"pprof"`
 }
 
 // ChainConfig is one hosted chain.

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"os"
 	"path/filepath"
 	"sort"
@@ -166,6 +167,10 @@ func (n *Node) listen() error {
 		}
 		mux := http.NewServeMux()
 		mux.Handle("/metrics", promhttp.HandlerFor(n.metrics.reg, promhttp.HandlerOpts{}))
+		if n.cfg.API.Pprof {
+			mux.HandleFunc("/debug/pprof/", pprof.Index)
+			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+		}
 		mux.Handle("/", api.HTTPHandler(srv))
 		n.httpLis, n.httpSrv = lis, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 		go n.httpSrv.Serve(lis)
