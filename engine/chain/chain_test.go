@@ -45,8 +45,8 @@ func newFixture(t *testing.T, suite crypto.Suite) *fixture {
 	f.gen = &chain.Genesis{
 		ChainID: "test-" + suite.Name(), Suite: suite.Name(), Consensus: chain.ConsensusSolo,
 		Validators: []chain.GenesisValidator{{PubKey: hexutil.Encode(f.val.PublicKey())}},
-		Roles: map[string][]string{system.RoleAdmin: {f.admin.Address().Hex()}, system.RoleIssuer: {f.admin.Address().Hex()}},
-		Balances: []chain.GenesisBalance{{Asset: "CNY", Address: f.users[0].Address().Hex(), Amount: "1000"}},
+		Roles:      map[string][]string{system.RoleAdmin: {f.admin.Address().Hex()}, system.RoleIssuer: {f.admin.Address().Hex()}},
+		Balances:   []chain.GenesisBalance{{Asset: "CNY", Address: f.users[0].Address().Hex(), Amount: "1000"}},
 	}
 	f.open()
 	return f

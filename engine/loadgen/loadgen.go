@@ -61,13 +61,13 @@ type Result struct {
 	Rejected                  map[string]int
 	// Checked receipts were fetched after the run; Failed of them were not OK.
 	Checked, Failed int
-	Duration                  time.Duration
-	TPS                       float64
-	LatencyP50                time.Duration
-	LatencyP95                time.Duration
-	LatencyP99                time.Duration
-	LatencyMax                time.Duration
-	Blocks                    int
+	Duration        time.Duration
+	TPS             float64
+	LatencyP50      time.Duration
+	LatencyP95      time.Duration
+	LatencyP99      time.Duration
+	LatencyMax      time.Duration
+	Blocks          int
 }
 
 func (r *Result) String() string {
