@@ -80,7 +80,7 @@ func (c *Chain) execute(parent *types.Header, txs []*types.Tx, senders []common.
 	bc := &exec.BlockContext{ChainID: c.genesis.ChainID, Height: height, Timestamp: ts, Proposer: proposer, Suite: c.suite}
 	blk := state.NewBlock(c.StateReader())
 	curVals := blk.Get([]byte(KeyValidators))
-	receipts, err := c.exec.ExecuteSerial(bc, blk, txs, senders)
+	receipts, err := c.runTxs(bc, blk, txs, senders)
 	if err != nil {
 		return nil, fmt.Errorf("execute block %d: %w", height, err)
 	}
@@ -188,4 +188,15 @@ func (c *Chain) checkTxs(head uint64, txs []*types.Tx) ([]common.Address, error)
 		}
 	}
 	return senders, nil
+}
+
+// ParallelMinTxs is the block size from which execution uses the DAG
+// scheduler; below it the goroutine hand-off costs more than it saves.
+const ParallelMinTxs = 64
+
+func (c *Chain) runTxs(bc *exec.BlockContext, blk *state.Block, txs []*types.Tx, senders []common.Address) ([]*types.Receipt, error) {
+	if len(txs) < ParallelMinTxs {
+		return c.exec.ExecuteSerial(bc, blk, txs, senders)
+	}
+	return c.exec.ExecuteParallel(bc, blk, txs, senders, 0)
 }

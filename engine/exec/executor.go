@@ -83,6 +83,13 @@ func (x *Executor) Conflicts(tx *types.Tx, sender common.Address) (acc []Access,
 // success its writes are committed to parent; on failure nothing is. The
 // error is non-nil only when the node cannot go on.
 func (x *Executor) ApplyTx(bc *BlockContext, parent state.Writer, tx *types.Tx, sender common.Address) (*types.Receipt, error) {
+	r, view := x.run(bc, parent, tx, sender)
+	return r, commitView(r, view)
+}
+
+// run executes tx in a view over parent without committing it. view is
+// nil when the transaction failed (its writes are void).
+func (x *Executor) run(bc *BlockContext, parent state.Writer, tx *types.Tx, sender common.Address) (*types.Receipt, *state.TxView) {
 	r := &types.Receipt{TxHash: tx.Hash(bc.Suite)}
 	intrinsic := IntrinsicGas(tx.Data)
 	if tx.Gas < intrinsic {
@@ -96,17 +103,25 @@ func (x *Executor) ApplyTx(bc *BlockContext, parent state.Writer, tx *types.Tx, 
 		Gas: &GasMeter{Limit: tx.Gas - intrinsic}, Logs: &logs}
 	out, created, err := x.call(env, tx.To, tx.Data)
 	r.GasUsed = intrinsic + env.Gas.Used
-	if err == nil {
-		if cerr := view.Commit(); cerr != nil {
-			err = Fail(types.StatusOverflow, "%v", cerr)
-		}
-	}
 	if err != nil {
 		r.Status, r.Output = failure(err, out)
 		return r, nil
 	}
 	r.Output, r.Logs, r.ContractAddress = out, logs, created
-	return r, nil
+	return r, view
+}
+
+// commitView folds a successful transaction's view into its parent. A fold
+// can only fail on uint256 overflow of a delta sum, which amount bounds make
+// unreachable; if it ever happens the transaction fails as it would serially.
+func commitView(r *types.Receipt, view *state.TxView) error {
+	if view == nil {
+		return nil
+	}
+	if err := view.Commit(); err != nil {
+		r.Status, r.Output, r.Logs, r.ContractAddress = types.StatusOverflow, RevertData(err.Error()), nil, common.Address{}
+	}
+	return nil
 }
 
 // call dispatches to a precompile or the VM.

@@ -174,3 +174,7 @@ func EncodeUint(x *uint256.Int) []byte {
 	b := x.Bytes32()
 	return b[:]
 }
+
+// Rebase points the view at a new parent before Commit (the parallel
+// executor runs a view over a read guard, then folds it into the block).
+func (v *TxView) Rebase(parent Writer) { v.parent = parent }
