@@ -20,7 +20,7 @@ func pbHeader(s crypto.Suite, h *types.Header) *pb.Header {
 	}
 }
 
-func pbBlock(c *chain.Chain, b *types.Block) *pb.Block {
+func pbBlock(c *chain.Chain, b *types.Block, withReceipts bool) (*pb.Block, error) {
 	s := c.Suite()
 	out := &pb.Block{Header: pbHeader(s, b.Header), Raw: b.Encode()}
 	for _, tx := range b.Txs {
@@ -29,7 +29,16 @@ func pbBlock(c *chain.Chain, b *types.Block) *pb.Block {
 	if cert, err := c.Certificate(b.Header.Height); err == nil {
 		out.Certificate = cert.Encode()
 	}
-	return out
+	if withReceipts {
+		rs, err := c.Receipts(b.Header.Height)
+		if err != nil {
+			return nil, err
+		}
+		for _, r := range rs {
+			out.Receipts = append(out.Receipts, r.Encode())
+		}
+	}
+	return out, nil
 }
 
 func pbLogs(logs []*types.Log) []*pb.Log {

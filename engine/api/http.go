@@ -115,7 +115,7 @@ func (s *Server) subscribeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	flusher, _ := w.(http.Flusher)
 	w.Header().Set("Content-Type", "application/x-ndjson")
-	err = Follow(r.Context(), c, req.FromHeight, func(b *pb.Block) error {
+	err = Follow(r.Context(), c, req.FromHeight, req.WithReceipts, func(b *pb.Block) error {
 		line, _ := protojson.MarshalOptions{UseProtoNames: true}.Marshal(b)
 		if _, err := w.Write(append(line, '\n')); err != nil {
 			return err

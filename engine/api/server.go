@@ -138,7 +138,8 @@ func (s *Server) GetBlock(_ context.Context, req *pb.GetBlockRequest) (*pb.Block
 	if err != nil {
 		return nil, Status(err)
 	}
-	return pbBlock(c, b), nil
+	out, err := pbBlock(c, b, req.WithReceipts)
+	return out, Status(err)
 }
 
 // GetTransaction returns a committed transaction.
@@ -231,11 +232,11 @@ func (s *Server) SubscribeBlocks(req *pb.SubscribeBlocksRequest, stream pb.Node_
 	if err != nil {
 		return err
 	}
-	return Follow(stream.Context(), c, req.FromHeight, func(b *pb.Block) error { return stream.Send(b) })
+	return Follow(stream.Context(), c, req.FromHeight, req.WithReceipts, func(b *pb.Block) error { return stream.Send(b) })
 }
 
 // Follow calls send for every committed block from height from on, until ctx ends or send fails.
-func Follow(ctx context.Context, c *chain.Chain, from uint64, send func(*pb.Block) error) error {
+func Follow(ctx context.Context, c *chain.Chain, from uint64, withReceipts bool, send func(*pb.Block) error) error {
 	next := from
 	for {
 		changed := c.HeadChanged()
@@ -244,7 +245,11 @@ func Follow(ctx context.Context, c *chain.Chain, from uint64, send func(*pb.Bloc
 			if err != nil {
 				return Status(err)
 			}
-			if err := send(pbBlock(c, b)); err != nil {
+			out, err := pbBlock(c, b, withReceipts)
+			if err != nil {
+				return Status(err)
+			}
+			if err := send(out); err != nil {
 				return err
 			}
 		}

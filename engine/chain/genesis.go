@@ -36,6 +36,9 @@ type Genesis struct {
 	Suite string `toml:"suite"`
 	// Consensus is "solo", "pbft" or "raft".
 	Consensus string `toml:"consensus"`
+	// App names the application the chain runs on top of the engine:
+	// "" (base precompiles only), "user" (a user chain) or "hub".
+	App string `toml:"app,omitempty"`
 	// TimestampMs is the genesis block's time (Unix milliseconds).
 	TimestampMs uint64 `toml:"timestamp_ms"`
 	// Validators certify blocks; solo has exactly one.
@@ -114,9 +117,21 @@ func (g *Genesis) Validate() error {
 	default:
 		return fmt.Errorf("%w: consensus %q: use solo, pbft or raft", ErrGenesis, g.Consensus)
 	}
+	switch g.App {
+	case AppBase, AppUser, AppHub:
+	default:
+		return fmt.Errorf("%w: app %q: use \"\", %q or %q", ErrGenesis, g.App, AppUser, AppHub)
+	}
 	_, err = g.changes()
 	return err
 }
+
+// Applications a genesis may name.
+const (
+	AppBase = ""
+	AppUser = "user"
+	AppHub  = "hub"
+)
 
 func validateChainID(id string) error {
 	if id == "" || len(id) > 64 {
@@ -180,7 +195,7 @@ func (g *Genesis) Hash() common.Hash {
 			cfg = append(cfg, kv{k, fmt.Sprint(v)})
 		}
 	}
-	enc, err := rlp.EncodeToBytes([]any{"tally/genesis", g.ChainID, g.Suite, g.Consensus, g.TimestampMs, g.Validators, roles, g.Balances, cfg})
+	enc, err := rlp.EncodeToBytes([]any{"tally/genesis", g.ChainID, g.Suite, g.Consensus, g.App, g.TimestampMs, g.Validators, roles, g.Balances, cfg})
 	if err != nil {
 		panic(err)
 	}

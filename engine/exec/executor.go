@@ -73,6 +73,9 @@ func (x *Executor) Conflicts(tx *types.Tx, sender common.Address) (acc []Access,
 		return nil, x.vm == nil // no EVM: the call fails without touching state
 	}
 	acc, err := c.Conflicts(sender, tx.Data)
+	if errors.Is(err, ErrBarrier) {
+		return nil, false
+	}
 	if err != nil {
 		return nil, true // undecodable: fails without touching state
 	}

@@ -81,7 +81,8 @@ type Method struct {
 	// Gas is charged before Run.
 	Gas uint64
 	// Keys declares the accesses of a call from its decoded arguments and
-	// caller. It must cover everything Run may touch.
+	// caller. It must cover everything Run may touch. A nil Keys makes the
+	// method a barrier: it runs alone, after everything before it.
 	Keys func(caller common.Address, args []any) []Access
 	// Run executes the call; it returns output values or an error (a
 	// *Failure for business rules).
@@ -163,12 +164,19 @@ func (c *Contract) resolve(input []byte) (*Method, []any, error) {
 	return m, args, nil
 }
 
-// Conflicts returns the declared accesses of a call, or an error if the call
-// data cannot be decoded (such a call fails without touching state).
+// ErrBarrier is returned by Conflicts for a method that must run alone.
+var ErrBarrier = errors.New("exec: barrier method")
+
+// Conflicts returns the declared accesses of a call, ErrBarrier for a
+// barrier method, or another error if the call data cannot be decoded (such
+// a call fails without touching state).
 func (c *Contract) Conflicts(caller common.Address, input []byte) ([]Access, error) {
 	m, args, err := c.resolve(input)
 	if err != nil {
 		return nil, err
+	}
+	if m.Keys == nil {
+		return nil, ErrBarrier
 	}
 	return m.Keys(caller, args), nil
 }

@@ -554,7 +554,9 @@ type GetBlockRequest struct {
 	//	*GetBlockRequest_Hash
 	By isGetBlockRequest_By `protobuf_oneof:"by"`
 	// latest ignores height and hash.
-	Latest        bool `protobuf:"varint,4,opt,name=latest,proto3" json:"latest,omitempty"`
+	Latest bool `protobuf:"varint,4,opt,name=latest,proto3" json:"latest,omitempty"`
+	// with_receipts adds the block's canonical receipts.
+	WithReceipts  bool `protobuf:"varint,5,opt,name=with_receipts,json=withReceipts,proto3" json:"with_receipts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -624,6 +626,13 @@ func (x *GetBlockRequest) GetHash() string {
 func (x *GetBlockRequest) GetLatest() bool {
 	if x != nil {
 		return x.Latest
+	}
+	return false
+}
+
+func (x *GetBlockRequest) GetWithReceipts() bool {
+	if x != nil {
+		return x.WithReceipts
 	}
 	return false
 }
@@ -799,7 +808,9 @@ type Block struct {
 	// raw is the canonical block (header and transactions).
 	Raw []byte `protobuf:"bytes,3,opt,name=raw,proto3" json:"raw,omitempty"`
 	// certificate is the canonical finality certificate (empty if none yet).
-	Certificate   []byte `protobuf:"bytes,4,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	Certificate []byte `protobuf:"bytes,4,opt,name=certificate,proto3" json:"certificate,omitempty"`
+	// receipts are the canonical receipts, in transaction order, when asked for.
+	Receipts      [][]byte `protobuf:"bytes,5,rep,name=receipts,proto3" json:"receipts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -858,6 +869,13 @@ func (x *Block) GetRaw() []byte {
 func (x *Block) GetCertificate() []byte {
 	if x != nil {
 		return x.Certificate
+	}
+	return nil
+}
+
+func (x *Block) GetReceipts() [][]byte {
+	if x != nil {
+		return x.Receipts
 	}
 	return nil
 }
@@ -1272,6 +1290,7 @@ type SubscribeBlocksRequest struct {
 	state         protoimpl.MessageState `protogen:"open.v1"`
 	ChainId       string                 `protobuf:"bytes,1,opt,name=chain_id,json=chainId,proto3" json:"chain_id,omitempty"`
 	FromHeight    uint64                 `protobuf:"varint,2,opt,name=from_height,json=fromHeight,proto3" json:"from_height,omitempty"`
+	WithReceipts  bool                   `protobuf:"varint,3,opt,name=with_receipts,json=withReceipts,proto3" json:"with_receipts,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1318,6 +1337,13 @@ func (x *SubscribeBlocksRequest) GetFromHeight() uint64 {
 		return x.FromHeight
 	}
 	return 0
+}
+
+func (x *SubscribeBlocksRequest) GetWithReceipts() bool {
+	if x != nil {
+		return x.WithReceipts
+	}
+	return false
 }
 
 type ChainStatus struct {
@@ -1538,12 +1564,13 @@ const file_node_proto_rawDesc = "" +
 	"\x06output\x18\x03 \x01(\fR\x06output\x12\x19\n" +
 	"\bgas_used\x18\x04 \x01(\x04R\agasUsed\x12&\n" +
 	"\x04logs\x18\x05 \x03(\v2\x12.tally.node.v1.LogR\x04logs\x12#\n" +
-	"\rrevert_reason\x18\x06 \x01(\tR\frevertReason\"z\n" +
+	"\rrevert_reason\x18\x06 \x01(\tR\frevertReason\"\x9f\x01\n" +
 	"\x0fGetBlockRequest\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x18\n" +
 	"\x06height\x18\x02 \x01(\x04H\x00R\x06height\x12\x14\n" +
 	"\x04hash\x18\x03 \x01(\tH\x00R\x04hash\x12\x16\n" +
-	"\x06latest\x18\x04 \x01(\bR\x06latestB\x04\n" +
+	"\x06latest\x18\x04 \x01(\bR\x06latest\x12#\n" +
+	"\rwith_receipts\x18\x05 \x01(\bR\fwithReceiptsB\x04\n" +
 	"\x02by\"\xb1\x03\n" +
 	"\x06Header\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x16\n" +
@@ -1562,12 +1589,13 @@ const file_node_proto_rawDesc = "" +
 	"\bproposer\x18\v \x01(\tR\bproposer\x12\x14\n" +
 	"\x05round\x18\f \x01(\x04R\x05round\x12'\n" +
 	"\x0fvalidators_hash\x18\r \x01(\tR\x0evalidatorsHash\x120\n" +
-	"\x14next_validators_hash\x18\x0e \x01(\tR\x12nextValidatorsHash\"\x87\x01\n" +
+	"\x14next_validators_hash\x18\x0e \x01(\tR\x12nextValidatorsHash\"\xa3\x01\n" +
 	"\x05Block\x12-\n" +
 	"\x06header\x18\x01 \x01(\v2\x15.tally.node.v1.HeaderR\x06header\x12\x1b\n" +
 	"\ttx_hashes\x18\x02 \x03(\tR\btxHashes\x12\x10\n" +
 	"\x03raw\x18\x03 \x01(\fR\x03raw\x12 \n" +
-	"\vcertificate\x18\x04 \x01(\fR\vcertificate\"Z\n" +
+	"\vcertificate\x18\x04 \x01(\fR\vcertificate\x12\x1a\n" +
+	"\breceipts\x18\x05 \x03(\fR\breceipts\"Z\n" +
 	"\x10GetByHashRequest\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x12\n" +
 	"\x04hash\x18\x02 \x01(\tR\x04hash\x12\x17\n" +
@@ -1604,11 +1632,12 @@ const file_node_proto_rawDesc = "" +
 	"\x05proof\x18\x02 \x01(\fR\x05proof\"A\n" +
 	"\x13BlockNumberResponse\x12\x16\n" +
 	"\x06height\x18\x01 \x01(\x04R\x06height\x12\x12\n" +
-	"\x04hash\x18\x02 \x01(\tR\x04hash\"T\n" +
+	"\x04hash\x18\x02 \x01(\tR\x04hash\"y\n" +
 	"\x16SubscribeBlocksRequest\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x1f\n" +
 	"\vfrom_height\x18\x02 \x01(\x04R\n" +
-	"fromHeight\"\xda\x02\n" +
+	"fromHeight\x12#\n" +
+	"\rwith_receipts\x18\x03 \x01(\bR\fwithReceipts\"\xda\x02\n" +
 	"\vChainStatus\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x14\n" +
 	"\x05suite\x18\x02 \x01(\tR\x05suite\x12\x1c\n" +

@@ -1,0 +1,229 @@
+package simulation
+
+import (
+	"context"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
+	"github.com/pelletier/go-toml/v2"
+
+	"github.com/tallyhq/tally/engine/chain"
+	"github.com/tallyhq/tally/engine/client"
+	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/node"
+	"github.com/tallyhq/tally/engine/settlement"
+	"github.com/tallyhq/tally/engine/system"
+	"github.com/tallyhq/tally/engine/types"
+	"github.com/tallyhq/tally/relay"
+)
+
+// ClusterConfig describes an in-process consortium.
+type ClusterConfig struct {
+	// Dir holds every node's data; it must exist.
+	Dir string
+	// UserChains is the number of user chains.
+	UserChains int
+	// Suite is the crypto suite of every chain.
+	Suite string
+	// UsersPerChain funded accounts on each user chain.
+	UsersPerChain int
+	// FundingPerUser is each user's initial balance in minor units.
+	FundingPerUser int64
+	// Asset is the currency.
+	Asset string
+	// TickMs and BatchTxs tune solo sealing.
+	TickMs, BatchTxs int
+	// Log receives node logs.
+	Log *slog.Logger
+}
+
+// Chain is one running chain of the cluster.
+type Chain struct {
+	ID      string
+	Genesis *chain.Genesis
+	Node    *node.Node
+	Client  *client.Client
+	Users   []crypto.PrivateKey
+}
+
+// Cluster is a running consortium: a hub and user chains, one node each.
+type Cluster struct {
+	Cfg      ClusterConfig
+	Suite    crypto.Suite
+	Hub      *Chain
+	Users    []*Chain
+	Admin    crypto.PrivateKey // ADMIN, ISSUER and SETTLER everywhere
+	Relayer  crypto.PrivateKey // SETTLER on user chains
+	Operator crypto.PrivateKey // the hot account's operator everywhere
+	Merchant common.Address    // the hot account
+}
+
+// StartCluster creates keys, genesis files and nodes, starts them, and
+// registers the merchant and the light clients on every chain.
+func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
+	s, err := crypto.ByName(cfg.Suite)
+	if err != nil {
+		return nil, err
+	}
+	cl := &Cluster{Cfg: cfg, Suite: s}
+	if cl.Admin, err = s.GenerateKey(); err != nil {
+		return nil, err
+	}
+	cl.Relayer, _ = s.GenerateKey()
+	cl.Operator, _ = s.GenerateKey()
+	m, _ := s.GenerateKey()
+	cl.Merchant = m.Address()
+	if cl.Hub, err = cl.startChain("hub", chain.AppHub, 0); err != nil {
+		return nil, err
+	}
+	for i := 1; i <= cfg.UserChains; i++ {
+		u, err := cl.startChain("user-"+strconv.Itoa(i), chain.AppUser, cfg.UsersPerChain)
+		if err != nil {
+			cl.Stop()
+			return nil, err
+		}
+		cl.Users = append(cl.Users, u)
+	}
+	if err := cl.register(ctx); err != nil {
+		cl.Stop()
+		return nil, err
+	}
+	return cl, nil
+}
+
+func (cl *Cluster) startChain(id, app string, users int) (*Chain, error) {
+	s := cl.Suite
+	val, _ := s.GenerateKey()
+	c := &Chain{ID: id}
+	gen := &chain.Genesis{ChainID: id, Suite: s.Name(), Consensus: chain.ConsensusSolo, App: app,
+		Validators: []chain.GenesisValidator{{PubKey: hexutil.Encode(val.PublicKey()), Name: id + "-v0"}},
+		Roles: map[string][]string{
+			system.RoleAdmin: {cl.Admin.Address().Hex()}, system.RoleIssuer: {cl.Admin.Address().Hex()},
+			system.RoleSettler: {cl.Admin.Address().Hex(), cl.Relayer.Address().Hex()},
+		}}
+	for i := 0; i < users; i++ {
+		k, _ := s.GenerateKey()
+		c.Users = append(c.Users, k)
+		gen.Balances = append(gen.Balances, chain.GenesisBalance{Asset: cl.Cfg.Asset, Address: k.Address().Hex(),
+			Amount: strconv.FormatInt(cl.Cfg.FundingPerUser, 10)})
+	}
+	c.Genesis = gen
+	n, err := cl.startNode(id, gen, val)
+	if err != nil {
+		return nil, err
+	}
+	c.Node = n
+	if c.Client, err = client.Dial(n.GRPCAddr(), id); err != nil {
+		n.Stop()
+		return nil, err
+	}
+	return c, nil
+}
+
+func (cl *Cluster) startNode(id string, gen *chain.Genesis, val crypto.PrivateKey) (*node.Node, error) {
+	dir := filepath.Join(cl.Cfg.Dir, id)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return nil, err
+	}
+	if err := writeTOMLFile(filepath.Join(dir, "genesis.toml"), gen); err != nil {
+		return nil, err
+	}
+	if err := crypto.SaveKeyFileWithCost(filepath.Join(dir, "validator.key"), val, "", crypto.LightKDF); err != nil {
+		return nil, err
+	}
+	cfg := node.DefaultConfig()
+	cfg.Name, cfg.DataDir = id, filepath.Join(dir, "data")
+	cfg.API.GRPCAddr, cfg.API.HTTPAddr = "127.0.0.1:0", ""
+	cc := node.DefaultChainConfig()
+	cc.Genesis, cc.KeyFile = filepath.Join(dir, "genesis.toml"), filepath.Join(dir, "validator.key")
+	if cl.Cfg.TickMs > 0 {
+		cc.TickMs = cl.Cfg.TickMs
+	}
+	if cl.Cfg.BatchTxs > 0 {
+		cc.Solo.BatchTxs = cl.Cfg.BatchTxs
+	}
+	cfg.Chains = []node.ChainConfig{cc}
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	log := cl.Cfg.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	n, err := node.New(&cfg, node.Options{Logger: log, Executor: relay.Executor})
+	if err != nil {
+		return nil, err
+	}
+	return n, n.Start()
+}
+
+func writeTOMLFile(path string, v any) error {
+	b, err := toml.Marshal(v)
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, b, 0o600)
+}
+
+// LightClient is the genesis light client of c.
+func (cl *Cluster) LightClient(c *Chain) *settlement.Client {
+	vs, err := c.Genesis.ValidatorSet(cl.Suite)
+	if err != nil {
+		panic(err)
+	}
+	return &settlement.Client{ChainID: c.ID, Suite: cl.Suite.Name(), Rule: uint8(types.QuorumBFT), Validators: vs.Encode(), FromHeight: 1}
+}
+
+// Account signs for key on chain c.
+func (c *Chain) Account(key crypto.PrivateKey) *client.Account {
+	return &client.Account{Key: key, Client: c.Client, ChainID: c.ID}
+}
+
+// register sets up the merchant and the light clients in both directions.
+func (cl *Cluster) register(ctx context.Context) error {
+	hubAdmin := cl.Hub.Account(cl.Admin)
+	if err := call(ctx, hubAdmin, hubContract, "registerMerchant", cl.Merchant, cl.Operator.Address()); err != nil {
+		return err
+	}
+	hubClient := cl.LightClient(cl.Hub).Encode()
+	for _, u := range cl.Users {
+		if err := call(ctx, hubAdmin, hubContract, "registerChain", u.ID, cl.LightClient(u).Encode()); err != nil {
+			return err
+		}
+		ua := u.Account(cl.Admin)
+		if err := call(ctx, ua, shadowContract, "registerMerchant", cl.Merchant, cl.Operator.Address(), cl.Cfg.Asset); err != nil {
+			return err
+		}
+		if err := call(ctx, ua, shadowContract, "setHub", hubClient); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop stops every node.
+func (cl *Cluster) Stop() {
+	for _, c := range append([]*Chain{cl.Hub}, cl.Users...) {
+		if c == nil {
+			continue
+		}
+		if c.Client != nil {
+			c.Client.Close()
+		}
+		c.Node.Stop()
+	}
+}
+
+// Chains lists the user chains by id.
+func (cl *Cluster) Chain(id string) *Chain {
+	for _, c := range append([]*Chain{cl.Hub}, cl.Users...) {
+		if c.ID == id {
+			return c
+		}
+	}
+	return nil
+}

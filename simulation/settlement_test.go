@@ -1,0 +1,195 @@
+package simulation
+
+import (
+	"context"
+	"fmt"
+	"math/big"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/storage"
+	"github.com/tallyhq/tally/relay"
+)
+
+func startTestCluster(t *testing.T, chains int) *Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := StartCluster(ctx, ClusterConfig{Dir: t.TempDir(), UserChains: chains, Suite: crypto.SuiteSecp256k1,
+		UsersPerChain: 8, FundingPerUser: 1_000_000, Asset: "CNY", TickMs: 5})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Stop)
+	return cl
+}
+
+func startRelay(t *testing.T, ctx context.Context, cl *Cluster, db storage.DB, opts relay.Options) (*relay.Relay, <-chan error) {
+	hub := relay.NewEndpoint(cl.Hub.Client, cl.Hub.ID, cl.Relayer)
+	var users []*relay.Endpoint
+	for _, u := range cl.Users {
+		users = append(users, relay.NewEndpoint(u.Client, u.ID, cl.Relayer))
+	}
+	r := relay.New(hub, users, db, opts)
+	done := make(chan error, 1)
+	go func() { done <- r.Run(ctx) }()
+	return r, done
+}
+
+// pay sends n random payments from the chain's users to the merchant.
+func pay(ctx context.Context, cl *Cluster, u *Chain, rng *rand.Rand, n int) error {
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := 0; i < n; i++ {
+		user := u.Users[rng.IntN(len(u.Users))]
+		amt := big.NewInt(int64(rng.IntN(500) + 1))
+		ref := [32]byte{byte(i)}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- call(ctx, u.Account(user), shadowContract, "pay", cl.Merchant, cl.Cfg.Asset, amt, ref)
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// waitFor polls cond until it holds or the timeout passes.
+func waitFor(t *testing.T, what string, timeout time.Duration, cond func() (bool, error)) {
+	t.Helper()
+	deadline := time.Now().Add(timeout)
+	for {
+		ok, err := cond()
+		if err != nil {
+			t.Fatalf("%s: %v", what, err)
+		}
+		if ok {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func available(ctx context.Context, cl *Cluster, u *Chain) (*big.Int, error) {
+	s, err := view(ctx, u.Client, shadowContract, "shadowOf", cl.Merchant, cl.Cfg.Asset)
+	if err != nil {
+		return nil, err
+	}
+	return s[0].(*big.Int), nil
+}
+
+// quiet reports whether the hub has booked everything every chain did.
+func quiet(ctx context.Context, cl *Cluster) (bool, error) {
+	for _, u := range cl.Users {
+		s, err := view(ctx, u.Client, shadowContract, "shadowOf", cl.Merchant, cl.Cfg.Asset)
+		if err != nil {
+			return false, err
+		}
+		ep, err := view(ctx, u.Client, shadowContract, "epoch")
+		if err != nil {
+			return false, err
+		}
+		cs, err := view(ctx, cl.Hub.Client, hubContract, "chainState", u.ID)
+		if err != nil {
+			return false, err
+		}
+		pendingEpoch := s[3].(uint64) > 0 // payments not yet settled
+		if pendingEpoch || ep[0].(uint64) != cs[0].(uint64) || ep[3].(uint64) != cs[3].(uint64) || ep[4].(uint64) != cs[5].(uint64) {
+			return false, nil
+		}
+	}
+	return true, nil
+}
+
+// TestSettlementEndToEnd: users on three chains pay one hot merchant; the
+// merchant pays out and sweeps; the hub allocates back; after quiescence the
+// hub's books equal what the chains' own blocks say, every epoch is booked
+// in order, and money is conserved.
+func TestSettlementEndToEnd(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts four nodes")
+	}
+	cl := startTestCluster(t, 3)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	opts := relay.DefaultOptions()
+	opts.EpochInterval = 150 * time.Millisecond
+	r, done := startRelay(t, ctx, cl, storage.NewMemory(), opts)
+	rng := rand.New(rand.NewPCG(7, 7))
+	for _, u := range cl.Users {
+		if err := pay(ctx, cl, u, rng, 40); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range cl.Users {
+		waitFor(t, "income available on "+u.ID, time.Minute, func() (bool, error) {
+			a, err := available(ctx, cl, u)
+			return err == nil && a.Sign() > 0, err
+		})
+	}
+	op := cl.Operator
+	for i, u := range cl.Users {
+		a, _ := available(ctx, cl, u)
+		third := new(big.Int).Div(a, big.NewInt(3))
+		if err := call(ctx, u.Account(op), shadowContract, "payout", cl.Merchant, u.Users[0].Address(), cl.Cfg.Asset, third, [32]byte{1}); err != nil {
+			t.Fatal(err)
+		}
+		if err := call(ctx, u.Account(op), shadowContract, "sweep", cl.Merchant, cl.Cfg.Asset, third); err != nil {
+			t.Fatal(err)
+		}
+		// Overdraw must fail cleanly and change nothing.
+		if err := call(ctx, u.Account(op), shadowContract, "payout", cl.Merchant, u.Users[1].Address(), cl.Cfg.Asset, a, [32]byte{2}); err == nil {
+			t.Fatalf("chain %d: payout beyond available succeeded", i)
+		}
+	}
+	waitFor(t, "sweeps in the hub reserve", time.Minute, func() (bool, error) {
+		m, err := view(ctx, cl.Hub.Client, hubContract, "merchant", cl.Merchant, cl.Cfg.Asset)
+		return err == nil && m[2].(*big.Int).Sign() > 0, err
+	})
+	m, _ := view(ctx, cl.Hub.Client, hubContract, "merchant", cl.Merchant, cl.Cfg.Asset)
+	share := new(big.Int).Div(m[2].(*big.Int), big.NewInt(int64(len(cl.Users)+1)))
+	for _, u := range cl.Users {
+		if err := call(ctx, cl.Hub.Account(op), hubContract, "allocate", cl.Merchant, u.ID, cl.Cfg.Asset, share); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, u := range cl.Users {
+		if err := pay(ctx, cl, u, rng, 10); err != nil {
+			t.Fatal(err)
+		}
+	}
+	waitFor(t, "quiescence", 2*time.Minute, func() (bool, error) { return quiet(ctx, cl) })
+	accounts := KeyAddresses(cl.Admin, cl.Relayer, cl.Operator)
+	for _, u := range cl.Users {
+		accounts = append(accounts, KeyAddresses(u.Users...)...)
+	}
+	rep, err := cl.CheckInvariants(ctx, accounts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log("\n" + rep.String())
+	if !rep.OK {
+		t.Fatal("invariants failed")
+	}
+	st := r.Stats()
+	if st.Booked == 0 || st.Sweeps != len(cl.Users) || st.Allocations != len(cl.Users) {
+		t.Fatalf("relay stats %+v", st)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatalf("relay: %v", err)
+	}
+	fmt.Printf("relay stats: %+v\n", st)
+}
