@@ -3,6 +3,7 @@ package simulation
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"math/big"
 	"math/rand/v2"
 	"sync"
@@ -32,6 +33,9 @@ func startRelay(t *testing.T, ctx context.Context, cl *Cluster, db storage.DB, o
 	var users []*relay.Endpoint
 	for _, u := range cl.Users {
 		users = append(users, relay.NewEndpoint(u.Client, u.ID, cl.Relayer))
+	}
+	if opts.Log == nil || opts.Log == slog.Default() {
+		opts.Log = slog.New(slog.DiscardHandler)
 	}
 	r := relay.New(hub, users, db, opts)
 	done := make(chan error, 1)
