@@ -12,6 +12,7 @@ import (
 
 	"github.com/tallyhq/tally/engine/crypto"
 	"github.com/tallyhq/tally/engine/storage"
+	"github.com/tallyhq/tally/hubchain"
 	"github.com/tallyhq/tally/relay"
 )
 
@@ -187,6 +188,7 @@ func TestSettlementEndToEnd(t *testing.T) {
 	if !rep.OK {
 		t.Fatal("invariants failed")
 	}
+	checkStatements(ctx, t, cl)
 	st := r.Stats()
 	if st.Booked == 0 || st.Sweeps != len(cl.Users) || st.Allocations != len(cl.Users) {
 		t.Fatalf("relay stats %+v", st)
@@ -196,4 +198,30 @@ func TestSettlementEndToEnd(t *testing.T) {
 		t.Fatalf("relay: %v", err)
 	}
 	fmt.Printf("relay stats: %+v\n", st)
+}
+
+// checkStatements reads the hub's statement for the merchant, checks every
+// line against its user chain, and checks the totals against the sub-ledgers.
+func checkStatements(ctx context.Context, t *testing.T, cl *Cluster) {
+	lines, err := hubchain.ReadStatement(ctx, cl.Hub.Client, hubchain.StatementQuery{Merchant: cl.Merchant})
+	if err != nil {
+		t.Fatal(err)
+	}
+	income := new(big.Int)
+	for _, l := range lines {
+		if err := hubchain.VerifyLine(ctx, cl.Chain(l.Chain).Client, cl.Suite, cl.Merchant, l); err != nil {
+			t.Fatalf("statement line does not verify: %v", err)
+		}
+		income.Add(income, l.Income)
+	}
+	m, _ := view(ctx, cl.Hub.Client, hubContract, "merchant", cl.Merchant, cl.Cfg.Asset)
+	if total := hubchain.Totals(lines); total.Income.Cmp(m[0].(*big.Int)) != 0 || income.Cmp(m[0].(*big.Int)) != 0 {
+		t.Fatalf("statement income %s, hub total %s", total.Income, m[0])
+	}
+	// A tampered line must not verify.
+	bad := lines[len(lines)-1]
+	bad.Income = new(big.Int).Add(bad.Income, big.NewInt(1))
+	if err := hubchain.VerifyLine(ctx, cl.Chain(bad.Chain).Client, cl.Suite, cl.Merchant, bad); err == nil {
+		t.Fatal("a tampered statement line verified")
+	}
 }

@@ -33,8 +33,8 @@ const (
 )
 
 var (
-	evPaid    = exec.NewABIEvent("Paid", exec.Args("address merchant", "address payer", "string asset", "uint256 amount", "bytes32 ref"), "merchant", "payer")
-	evPaidOut = exec.NewABIEvent("PaidOut", exec.Args("address merchant", "address to", "string asset", "uint256 amount", "bytes32 ref"), "merchant", "to")
+	evPaid    = settlement.EvPaid
+	evPaidOut = settlement.EvPaidOut
 )
 
 // Pair is a registered (merchant, asset).

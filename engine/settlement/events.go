@@ -21,6 +21,10 @@ var (
 	EvEpochSettled = exec.NewABIEvent("EpochSettled", exec.Args("uint64 seq", "bytes summary"), "seq")
 	// EvPacketSent is emitted for every sweep (by Shadow) and allocation (by Hub): topic1 = seq.
 	EvPacketSent = exec.NewABIEvent("PacketSent", exec.Args("uint64 seq", "bytes packet"), "seq")
+	// EvPaid is emitted by Shadow.pay: topics merchant, payer.
+	EvPaid = exec.NewABIEvent("Paid", exec.Args("address merchant", "address payer", "string asset", "uint256 amount", "bytes32 ref"), "merchant", "payer")
+	// EvPaidOut is emitted by Shadow.payout: topics merchant, recipient.
+	EvPaidOut = exec.NewABIEvent("PaidOut", exec.Args("address merchant", "address to", "string asset", "uint256 amount", "bytes32 ref"), "merchant", "to")
 )
 
 // EventBytes unpacks the (bytes) payload of an EpochSettled or PacketSent log.
