@@ -217,4 +217,3 @@ func reason(r *types.Receipt) string {
 	s, _ := exec.RevertReason(r.Output)
 	return s
 }
-
