@@ -35,6 +35,8 @@ type ClusterConfig struct {
 	FundingPerUser int64
 	// Asset is the currency.
 	Asset string
+	// Merchants is the number of hot accounts (at least 1).
+	Merchants int
 	// TickMs and BatchTxs tune solo sealing.
 	TickMs, BatchTxs int
 	// Log receives node logs.
@@ -58,8 +60,15 @@ type Cluster struct {
 	Users    []*Chain
 	Admin    crypto.PrivateKey // ADMIN, ISSUER and SETTLER everywhere
 	Relayer  crypto.PrivateKey // SETTLER on user chains
-	Operator crypto.PrivateKey // the hot account's operator everywhere
-	Merchant common.Address    // the hot account
+	Operator crypto.PrivateKey // the first hot account's operator everywhere
+	Merchant common.Address    // the first hot account
+	Hot      []HotAccount      // every hot account
+}
+
+// HotAccount is a merchant with the key that operates it on every chain.
+type HotAccount struct {
+	Address  common.Address
+	Operator crypto.PrivateKey
 }
 
 // StartCluster creates keys, genesis files and nodes, starts them, and
@@ -74,9 +83,12 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		return nil, err
 	}
 	cl.Relayer, _ = s.GenerateKey()
-	cl.Operator, _ = s.GenerateKey()
-	m, _ := s.GenerateKey()
-	cl.Merchant = m.Address()
+	for i := 0; i < max(1, cfg.Merchants); i++ {
+		op, _ := s.GenerateKey()
+		m, _ := s.GenerateKey()
+		cl.Hot = append(cl.Hot, HotAccount{Address: m.Address(), Operator: op})
+	}
+	cl.Merchant, cl.Operator = cl.Hot[0].Address, cl.Hot[0].Operator
 	if cl.Hub, err = cl.startChain("hub", chain.AppHub, 0); err != nil {
 		return nil, err
 	}
@@ -183,11 +195,13 @@ func (c *Chain) Account(key crypto.PrivateKey) *client.Account {
 	return &client.Account{Key: key, Client: c.Client, ChainID: c.ID}
 }
 
-// register sets up the merchant and the light clients in both directions.
+// register sets up the merchants and the light clients in both directions.
 func (cl *Cluster) register(ctx context.Context) error {
 	hubAdmin := cl.Hub.Account(cl.Admin)
-	if err := call(ctx, hubAdmin, hubContract, "registerMerchant", cl.Merchant, cl.Operator.Address()); err != nil {
-		return err
+	for _, h := range cl.Hot {
+		if err := call(ctx, hubAdmin, hubContract, "registerMerchant", h.Address, h.Operator.Address()); err != nil {
+			return err
+		}
 	}
 	hubClient := cl.LightClient(cl.Hub).Encode()
 	for _, u := range cl.Users {
@@ -195,11 +209,13 @@ func (cl *Cluster) register(ctx context.Context) error {
 			return err
 		}
 		ua := u.Account(cl.Admin)
-		if err := call(ctx, ua, shadowContract, "registerMerchant", cl.Merchant, cl.Operator.Address(), cl.Cfg.Asset); err != nil {
-			return err
-		}
 		if err := call(ctx, ua, shadowContract, "setHub", hubClient); err != nil {
 			return err
+		}
+		for _, h := range cl.Hot {
+			if err := call(ctx, ua, shadowContract, "registerMerchant", h.Address, h.Operator.Address(), cl.Cfg.Asset); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -29,14 +29,25 @@ var (
 	evPaidOut = shadowContract.Events["PaidOut"]
 )
 
-// ScanActivity reads every committed block of c and sums the merchant's
+// Activities is a chain's activity per merchant.
+type Activities map[common.Address]*ChainActivity
+
+// Of returns merchant m's activity (zero if none).
+func (as Activities) Of(m common.Address) *ChainActivity {
+	if a := as[m]; a != nil {
+		return a
+	}
+	return &ChainActivity{Income: new(big.Int), Payouts: new(big.Int)}
+}
+
+// ScanActivity reads every committed block of c and sums each merchant's
 // payments and payouts. It trusts nothing the hub says.
-func ScanActivity(ctx context.Context, c *client.Client, chainID string, merchant common.Address) (*ChainActivity, error) {
+func ScanActivity(ctx context.Context, c *client.Client, chainID string) (Activities, error) {
 	head, err := c.Head(ctx)
 	if err != nil {
 		return nil, err
 	}
-	a := &ChainActivity{Income: new(big.Int), Payouts: new(big.Int), Blocks: head}
+	a := Activities{}
 	for h := uint64(1); h <= head; h++ {
 		b, err := c.RPC().GetBlock(ctx, &pb.GetBlockRequest{ChainId: chainID, By: &pb.GetBlockRequest_Height{Height: h}, WithReceipts: true})
 		if err != nil {
@@ -48,23 +59,27 @@ func ScanActivity(ctx context.Context, c *client.Client, chainID string, merchan
 				return nil, err
 			}
 			if r.Status == types.StatusOK {
-				a.add(r, merchant)
+				a.add(r)
 			}
 		}
 	}
 	return a, nil
 }
 
-func (a *ChainActivity) add(r *types.Receipt, merchant common.Address) {
+func (as Activities) add(r *types.Receipt) {
 	for _, l := range r.Logs {
-		if l.Address != userchain.Address || len(l.Topics) < 2 || common.BytesToAddress(l.Topics[1][:]) != merchant {
+		if l.Address != userchain.Address || len(l.Topics) < 2 {
 			continue
 		}
 		vals, err := evPaid.Inputs.NonIndexed().Unpack(l.Data)
 		if err != nil {
 			continue
 		}
-		amt := vals[1].(*big.Int)
+		m := common.BytesToAddress(l.Topics[1][:])
+		if as[m] == nil {
+			as[m] = &ChainActivity{Income: new(big.Int), Payouts: new(big.Int)}
+		}
+		a, amt := as[m], vals[1].(*big.Int)
 		switch l.Topics[0] {
 		case evPaid.ID:
 			a.Income.Add(a.Income, amt)
@@ -123,19 +138,32 @@ func (cl *Cluster) CheckInvariants(ctx context.Context, accounts []common.Addres
 }
 
 func (cl *Cluster) checkChain(ctx context.Context, u *Chain, rep *Report) error {
-	act, err := ScanActivity(ctx, u.Client, u.ID, cl.Merchant)
+	acts, err := ScanActivity(ctx, u.Client, u.ID)
 	if err != nil {
 		return err
 	}
-	sub, err := view(ctx, cl.Hub.Client, hubContract, "subLedger", cl.Merchant, u.ID, cl.Cfg.Asset)
-	if err != nil {
-		return err
+	income, payouts, chainIncome, chainPayouts := new(big.Int), new(big.Int), new(big.Int), new(big.Int)
+	var n, chainN uint64
+	for _, h := range cl.Hot {
+		sub, err := view(ctx, cl.Hub.Client, hubContract, "subLedger", h.Address, u.ID, cl.Cfg.Asset)
+		if err != nil {
+			return err
+		}
+		act := acts.Of(h.Address)
+		income.Add(income, sub[0].(*big.Int))
+		payouts.Add(payouts, sub[1].(*big.Int))
+		n += sub[5].(uint64) + sub[6].(uint64)
+		chainIncome.Add(chainIncome, act.Income)
+		chainPayouts.Add(chainPayouts, act.Payouts)
+		chainN += act.PayCount + act.PayoutCount
+		if sub[0].(*big.Int).Cmp(act.Income) != 0 || sub[1].(*big.Int).Cmp(act.Payouts) != 0 || sub[5].(uint64) != act.PayCount {
+			rep.add("hub books = chain events: "+u.ID, false, "merchant %s: hub income %s payouts %s, chain %s %s",
+				h.Address.Hex(), sub[0], sub[1], act.Income, act.Payouts)
+		}
 	}
-	income, payouts := sub[0].(*big.Int), sub[1].(*big.Int)
-	rep.add("income booked = paid on "+u.ID, income.Cmp(act.Income) == 0 && sub[5].(uint64) == act.PayCount,
-		"hub %s in %d, chain %s in %d", income, sub[5].(uint64), act.Income, act.PayCount)
-	rep.add("payouts booked = paid out on "+u.ID, payouts.Cmp(act.Payouts) == 0 && sub[6].(uint64) == act.PayoutCount,
-		"hub %s in %d, chain %s in %d", payouts, sub[6].(uint64), act.Payouts, act.PayoutCount)
+	rep.add("income booked = paid on "+u.ID, income.Cmp(chainIncome) == 0, "hub %s, chain %s (%d merchants)", income, chainIncome, len(cl.Hot))
+	rep.add("payouts booked = paid out on "+u.ID, payouts.Cmp(chainPayouts) == 0 && n == chainN,
+		"hub %s, chain %s; %d operations booked, %d on chain", payouts, chainPayouts, n, chainN)
 	ep, err := view(ctx, u.Client, shadowContract, "epoch")
 	if err != nil {
 		return err
@@ -172,14 +200,18 @@ func (cl *Cluster) checkConservation(ctx context.Context, accounts []common.Addr
 	if err != nil {
 		return err
 	}
-	m, err := view(ctx, cl.Hub.Client, hubContract, "merchant", cl.Merchant, asset)
-	if err != nil {
-		return err
+	reserve := new(big.Int)
+	for _, h := range cl.Hot {
+		m, err := view(ctx, cl.Hub.Client, hubContract, "merchant", h.Address, asset)
+		if err != nil {
+			return err
+		}
+		reserve.Add(reserve, m[2].(*big.Int))
 	}
 	total := new(big.Int).Add(held, shadows)
-	total.Add(total, m[2].(*big.Int)).Add(total, inflight)
+	total.Add(total, reserve).Add(total, inflight)
 	rep.add("conservation of "+asset, total.Cmp(supply) == 0,
-		"issued-redeemed %s = balances %s + shadows %s + reserve %s + in flight %s (= %s)", supply, held, shadows, m[2], inflight, total)
+		"issued-redeemed %s = balances %s + shadows %s + reserve %s + in flight %s (= %s)", supply, held, shadows, reserve, inflight, total)
 	return nil
 }
 
@@ -188,11 +220,13 @@ func (cl *Cluster) checkConservation(ctx context.Context, accounts []common.Addr
 func (cl *Cluster) shadowsAndInflight(ctx context.Context) (*big.Int, *big.Int, error) {
 	shadows, inflight := new(big.Int), new(big.Int)
 	for _, u := range cl.Users {
-		s, err := view(ctx, u.Client, shadowContract, "shadowOf", cl.Merchant, cl.Cfg.Asset)
-		if err != nil {
-			return nil, nil, err
+		for _, h := range cl.Hot {
+			s, err := view(ctx, u.Client, shadowContract, "shadowOf", h.Address, cl.Cfg.Asset)
+			if err != nil {
+				return nil, nil, err
+			}
+			shadows.Add(shadows, s[0].(*big.Int)).Add(shadows, s[1].(*big.Int))
 		}
-		shadows.Add(shadows, s[0].(*big.Int)).Add(shadows, s[1].(*big.Int))
 		flight, err := cl.inflight(ctx, u)
 		if err != nil {
 			return nil, nil, err

@@ -92,7 +92,7 @@ func settleAll(ctx context.Context, t *testing.T, cl *Cluster) {
 
 func finish(ctx context.Context, t *testing.T, cl *Cluster) {
 	t.Helper()
-	waitFor(t, "quiescence", 2*time.Minute, func() (bool, error) { return quiet(ctx, cl) })
+	waitFor(t, "quiescence", 2*time.Minute, func() (bool, error) { return cl.Quiet(ctx) })
 	accounts := KeyAddresses(cl.Admin, cl.Relayer, cl.Operator)
 	for _, u := range cl.Users {
 		accounts = append(accounts, KeyAddresses(u.Users...)...)
@@ -187,7 +187,7 @@ func TestTwoRelaysReplayAndDelay(t *testing.T) {
 	time.Sleep(time.Second)
 	stopLoad()
 	wg.Wait()
-	waitFor(t, "quiescence", 2*time.Minute, func() (bool, error) { return quiet(ctx, cl) })
+	waitFor(t, "quiescence", 2*time.Minute, func() (bool, error) { return cl.Quiet(ctx) })
 	replayOldBundles(ctx, t, cl)
 	finish(ctx, t, cl)
 	s1, s2 := r1.Stats(), r2.Stats()

@@ -95,29 +95,6 @@ func available(ctx context.Context, cl *Cluster, u *Chain) (*big.Int, error) {
 	return s[0].(*big.Int), nil
 }
 
-// quiet reports whether the hub has booked everything every chain did.
-func quiet(ctx context.Context, cl *Cluster) (bool, error) {
-	for _, u := range cl.Users {
-		s, err := view(ctx, u.Client, shadowContract, "shadowOf", cl.Merchant, cl.Cfg.Asset)
-		if err != nil {
-			return false, err
-		}
-		ep, err := view(ctx, u.Client, shadowContract, "epoch")
-		if err != nil {
-			return false, err
-		}
-		cs, err := view(ctx, cl.Hub.Client, hubContract, "chainState", u.ID)
-		if err != nil {
-			return false, err
-		}
-		pendingEpoch := s[3].(uint64) > 0 // payments not yet settled
-		if pendingEpoch || ep[0].(uint64) != cs[0].(uint64) || ep[3].(uint64) != cs[3].(uint64) || ep[4].(uint64) != cs[5].(uint64) {
-			return false, nil
-		}
-	}
-	return true, nil
-}
-
 // TestSettlementEndToEnd: users on three chains pay one hot merchant; the
 // merchant pays out and sweeps; the hub allocates back; after quiescence the
 // hub's books equal what the chains' own blocks say, every epoch is booked
@@ -175,7 +152,7 @@ func TestSettlementEndToEnd(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	waitFor(t, "quiescence", 2*time.Minute, func() (bool, error) { return quiet(ctx, cl) })
+	waitFor(t, "quiescence", 2*time.Minute, func() (bool, error) { return cl.Quiet(ctx) })
 	accounts := KeyAddresses(cl.Admin, cl.Relayer, cl.Operator)
 	for _, u := range cl.Users {
 		accounts = append(accounts, KeyAddresses(u.Users...)...)

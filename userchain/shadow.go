@@ -85,7 +85,7 @@ func New() *exec.Contract {
 			Gas: GasRecv, Run: updateHub},
 		{ABI: exec.NewABIMethod("recvAllocation", false, exec.Args("bytes bundle"), exec.Args("uint8")), Gas: GasRecv, Run: recvAllocation},
 		{ABI: exec.NewABIMethod("shadowOf", true, exec.Args("address merchant", "string asset"),
-			exec.Args("uint256 available", "uint256 pendingIncome", "uint256 opening", "uint64 payCount")),
+			exec.Args("uint256 available", "uint256 pendingIncome", "uint256 opening", "uint64 payCount", "uint64 openOps")),
 			Gas: GasView, Keys: shadowOfKeys, Run: shadowOf},
 		{ABI: exec.NewABIMethod("epoch", true, nil, exec.Args("uint64 seq", "bytes32 prevHash", "uint64 fromHeight", "uint64 allocSeq", "uint64 sweepSeq")),
 			Gas: GasView, Keys: func(common.Address, []any) []exec.Access {
@@ -236,13 +236,15 @@ func emitMoney(env *exec.Env, ev abi.Event, m, party common.Address, asset strin
 
 func shadowOfKeys(_ common.Address, a []any) []exec.Access {
 	m, asset := exec.AddressArg(a[0]), a[1].(string)
-	return reads(pairKey(kAvail, m, asset), pairKey(kPending, m, asset), pairKey(kOpening, m, asset), pairKey(kPayCount, m, asset))
+	return reads(pairKey(kAvail, m, asset), pairKey(kPending, m, asset), pairKey(kOpening, m, asset), pairKey(kPayCount, m, asset),
+		pairKey(kPayoutCount, m, asset), pairKey(kAllocCount, m, asset), pairKey(kSweepCount, m, asset))
 }
 
 func shadowOf(env *exec.Env, a []any) ([]any, error) {
 	m, asset := exec.AddressArg(a[0]), a[1].(string)
 	g := func(kind string) *uint256.Int { return getUint(env.State, pairKey(kind, m, asset)) }
-	return []any{g(kAvail).ToBig(), g(kPending).ToBig(), g(kOpening).ToBig(), g(kPayCount).Uint64()}, nil
+	open := g(kPayCount).Uint64() + g(kPayoutCount).Uint64() + g(kAllocCount).Uint64() + g(kSweepCount).Uint64()
+	return []any{g(kAvail).ToBig(), g(kPending).ToBig(), g(kOpening).ToBig(), g(kPayCount).Uint64(), open}, nil
 }
 
 func epochView(env *exec.Env, _ []any) ([]any, error) {
