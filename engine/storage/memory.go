@@ -1,0 +1,129 @@
+package storage
+
+import (
+	"bytes"
+	"slices"
+	"strings"
+	"sync"
+)
+
+// memoryDB keeps every value in a map. Stored slices are never modified in
+// place (a write replaces the slice), so a value read under the lock stays
+// valid after it is released.
+type memoryDB struct {
+	mu     sync.RWMutex
+	closed bool
+	kv     map[string][]byte
+}
+
+// NewMemory returns an empty in-memory database with the same semantics and
+// errors as the badger backend, minus durability and the batch size limit.
+func NewMemory() DB {
+	return &memoryDB{kv: make(map[string][]byte)}
+}
+
+func (m *memoryDB) lookup(key []byte) ([]byte, bool, error) {
+	if len(key) == 0 {
+		return nil, false, ErrEmptyKey
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, false, ErrClosed
+	}
+	v, ok := m.kv[string(key)]
+	return v, ok, nil
+}
+
+func (m *memoryDB) Get(key []byte) ([]byte, error) {
+	v, ok, err := m.lookup(key)
+	switch {
+	case err != nil:
+		return nil, err
+	case !ok:
+		return nil, ErrNotFound
+	}
+	return append([]byte{}, v...), nil
+}
+
+func (m *memoryDB) Has(key []byte) (bool, error) {
+	_, ok, err := m.lookup(key)
+	return ok, err
+}
+
+type kvPair struct {
+	key   string
+	value []byte
+}
+
+func (m *memoryDB) Iterate(prefix, start []byte, fn func(key, value []byte) error) error {
+	pairs, err := m.snapshot(prefix, seekKey(prefix, start))
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(pairs, func(a, b kvPair) int { return strings.Compare(a.key, b.key) })
+	for _, p := range pairs {
+		// Fresh slices per call: a callback that keeps or scribbles on them
+		// cannot reach the stored data.
+		if err := fn([]byte(p.key), bytes.Clone(p.value)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// snapshot copies out the matching entries so that fn runs without the lock:
+// fn may call back into the database, and a read lock held across it would
+// deadlock against a waiting writer.
+func (m *memoryDB) snapshot(prefix, from []byte) ([]kvPair, error) {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	var pairs []kvPair
+	for k, v := range m.kv {
+		if strings.HasPrefix(k, string(prefix)) && k >= string(from) {
+			pairs = append(pairs, kvPair{k, v})
+		}
+	}
+	return pairs, nil
+}
+
+func (m *memoryDB) NewBatch() Batch {
+	return newBatch(m.isClosed, m.commit)
+}
+
+func (m *memoryDB) isClosed() bool {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.closed
+}
+
+// commit applies every operation under one write lock, so readers see all of
+// the batch or none of it. The batch owns ops' slices, so they are stored as is.
+func (m *memoryDB) commit(ops []op) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	for _, o := range ops {
+		if o.del {
+			delete(m.kv, string(o.key))
+		} else {
+			m.kv[string(o.key)] = o.value
+		}
+	}
+	return nil
+}
+
+func (m *memoryDB) Close() error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return ErrClosed
+	}
+	m.closed, m.kv = true, nil
+	return nil
+}
