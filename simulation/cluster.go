@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -162,16 +163,25 @@ func (cl *Cluster) startNode(id string, gen *chain.Genesis, val crypto.PrivateKe
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	log := cl.Cfg.Log
-	if log == nil {
-		log = slog.New(slog.DiscardHandler)
+	if err := writeTOMLFile(filepath.Join(dir, "node.toml"), cfg); err != nil {
+		return nil, err
 	}
-	n, err := node.New(&cfg, node.Options{Logger: log, Executor: relay.Executor})
+	n, err := node.New(&cfg, node.Options{Logger: cl.logger(), Executor: relay.Executor, Password: noPassword})
 	if err != nil {
 		return nil, err
 	}
 	return n, n.Start()
 }
+
+func (cl *Cluster) logger() *slog.Logger {
+	if cl.Cfg.Log == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return cl.Cfg.Log
+}
+
+// noPassword: the cluster's key files are encrypted with an empty passphrase.
+func noPassword(node.ChainConfig) (string, error) { return "", nil }
 
 func writeTOMLFile(path string, v any) error {
 	b, err := toml.Marshal(v)
@@ -241,5 +251,28 @@ func (cl *Cluster) Chain(id string) *Chain {
 			return c
 		}
 	}
+	return nil
+}
+
+// RestartNode stops c's node, waits down, and starts it again on the same
+// address from its data directory, as after a crash.
+func (cl *Cluster) RestartNode(c *Chain, down time.Duration) error {
+	addr := c.Node.GRPCAddr()
+	c.Node.Stop()
+	time.Sleep(down)
+	dir := filepath.Join(cl.Cfg.Dir, c.ID)
+	cfg, err := node.LoadConfig(filepath.Join(dir, "node.toml"))
+	if err != nil {
+		return err
+	}
+	cfg.API.GRPCAddr = addr
+	n, err := node.New(cfg, node.Options{Logger: cl.logger(), Executor: relay.Executor, Password: noPassword})
+	if err != nil {
+		return err
+	}
+	if err := n.Start(); err != nil {
+		return err
+	}
+	c.Node = n
 	return nil
 }

@@ -1,0 +1,101 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/spf13/cobra"
+
+	"github.com/tallyhq/tally/simulation"
+)
+
+// errSimFailed makes the process exit non-zero after printing the report.
+var errSimFailed = errors.New("simulation: invariants FAILED")
+
+func simCmd() *cobra.Command {
+	cfg := simulation.DefaultConfig()
+	var jsonPath, htmlDir, scenario string
+	var quiet bool
+	cmd := &cobra.Command{
+		Use:   "sim",
+		Short: "Run the hub, user chains, relay and a workload in one process; report and check invariants",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if scenario != "" {
+				sc, err := simulation.LoadScenario(scenario)
+				if err != nil {
+					return err
+				}
+				cfg = sc.Apply(cfg, cmd.Flags())
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			var progress *os.File
+			if !quiet {
+				progress = os.Stderr
+				fmt.Fprintf(os.Stderr, "starting %d user chains + hub, %d users, %d merchants, %s of load...\n", cfg.Chains, cfg.Users, cfg.Merchants, cfg.Duration)
+			}
+			res, err := simulation.Run(ctx, cfg, progressWriter(progress))
+			if err != nil {
+				return err
+			}
+			return report(cmd, res, jsonPath, htmlDir)
+		},
+	}
+	f := cmd.Flags()
+	f.IntVar(&cfg.Chains, "chains", cfg.Chains, "user chains")
+	f.IntVar(&cfg.Users, "users", cfg.Users, "users, spread over the chains")
+	f.IntVar(&cfg.Merchants, "merchants", cfg.Merchants, "hot accounts (Zipf popularity)")
+	f.Float64Var(&cfg.ZipfS, "zipf", cfg.ZipfS, "Zipf exponent (> 1)")
+	f.Float64Var(&cfg.HotShare, "hot-share", cfg.HotShare, "fraction of payments to merchant 0 (0: Zipf only)")
+	f.IntVar(&cfg.RatePerSec, "rate", cfg.RatePerSec, "offered load in tx/s (0: closed loop at maximum)")
+	f.DurationVar(&cfg.Duration, "duration", cfg.Duration, "how long load is offered")
+	f.DurationVar(&cfg.EpochInterval, "epoch", cfg.EpochInterval, "settlement epoch interval")
+	f.StringVar(&cfg.Suite, "suite", cfg.Suite, "crypto suite: secp256k1 or sm")
+	f.Uint64Var(&cfg.Seed, "seed", cfg.Seed, "seed of the workload and faults")
+	f.StringVar(&cfg.Baseline, "baseline", "", "single-chain: everyone on one chain, no shadows")
+	f.StringVar(&jsonPath, "json", "", "write the report as JSON to this file ('-' for stdout)")
+	f.StringVar(&htmlDir, "html", "", "write a self-contained HTML report into this directory")
+	f.StringVar(&scenario, "scenario", "", "TOML scenario file (flags given explicitly override it)")
+	f.BoolVar(&quiet, "quiet", false, "no progress output")
+	return cmd
+}
+
+type writerFunc func(p []byte) (int, error)
+
+func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
+
+func progressWriter(f *os.File) writerFunc {
+	if f == nil {
+		return nil
+	}
+	return f.Write
+}
+
+func report(cmd *cobra.Command, res *simulation.Result, jsonPath, htmlDir string) error {
+	res.WriteTable(cmd.OutOrStdout())
+	if jsonPath != "" {
+		b, _ := json.MarshalIndent(res, "", "  ")
+		if jsonPath == "-" {
+			fmt.Fprintln(cmd.OutOrStdout(), string(b))
+		} else if err := os.WriteFile(jsonPath, b, 0o644); err != nil {
+			return err
+		}
+	}
+	if htmlDir != "" {
+		path, err := res.WriteHTML(htmlDir)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(cmd.OutOrStdout(), "HTML report: %s\n", path)
+	}
+	if !res.Pass {
+		return errSimFailed
+	}
+	return nil
+}
+

@@ -1,0 +1,45 @@
+package simulation
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"time"
+)
+
+// injectFaults runs the configured faults at their times.
+func (s *sim) injectFaults(ctx context.Context) {
+	faults := append([]Fault(nil), s.cfg.Faults...)
+	sort.Slice(faults, func(i, j int) bool { return faults[i].At < faults[j].At })
+	for _, f := range faults {
+		sleepCtx(ctx, time.Until(s.started.Add(f.At)))
+		if ctx.Err() != nil {
+			return
+		}
+		detail, err := s.inject(ctx, f)
+		if err != nil {
+			detail = "failed: " + err.Error()
+		}
+		s.mu.Lock()
+		s.faults = append(s.faults, FaultRecord{Kind: f.Kind, AtSec: time.Since(s.started).Seconds(), Detail: detail})
+		s.mu.Unlock()
+	}
+}
+
+func (s *sim) inject(ctx context.Context, f Fault) (string, error) {
+	switch f.Kind {
+	case "restart-node":
+		u := s.cl.Users[f.Chain]
+		if err := s.cl.RestartNode(u, f.For); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s's node killed, restarted from disk after %s", u.ID, f.For), nil
+	case "crash-relay":
+		s.stopRelay()
+		return "relay stopped mid-flight and restarted from its cursors", s.startRelay(ctx)
+	default: // pause-relay
+		s.stopRelay()
+		sleepCtx(ctx, f.For)
+		return fmt.Sprintf("relay held back for %s", f.For), s.startRelay(context.WithoutCancel(ctx))
+	}
+}
