@@ -22,7 +22,25 @@ func (s *sim) checks(ctx context.Context) (*Report, error) {
 		return nil, err
 	}
 	s.checkNoGaps(ctx, rep)
+	s.checkNothingLost(rep)
 	return rep, nil
+}
+
+// checkNothingLost: every admitted transaction committed, except on a chain
+// whose node was killed (its pool died with it).
+func (s *sim) checkNothingLost(rep *Report) {
+	crashed := map[string]bool{}
+	for _, f := range s.cfg.Faults {
+		if f.Kind == "restart-node" {
+			crashed[s.cl.Users[f.Chain].ID] = true
+		}
+	}
+	lost := s.tr.lostByChain()
+	for _, u := range s.cl.Users {
+		n := lost[u.ID]
+		rep.add("admitted transactions committed: "+u.ID, n == 0 || crashed[u.ID],
+			"%d lost%s", n, map[bool]string{true: " with the pool of the killed node", false: ""}[crashed[u.ID] && n > 0])
+	}
 }
 
 // checkNoGaps reads the hub's bookings seen during the run: per chain they
@@ -49,17 +67,18 @@ func (s *sim) checkNoGaps(ctx context.Context, rep *Report) {
 func (s *sim) result(loadSeconds float64, rep *Report) *Result {
 	t := s.tr
 	lags := t.settlementLags()
+	lost := t.lostByChain()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := &Result{Schema: ResultSchema, Config: s.cfg, LoadSeconds: loadSeconds, Committed: t.committed, Failed: t.failed,
-		Rejected: t.rejected, TPSPerChain: map[string]float64{}, EpochsBooked: map[string]int{},
+		Rejected: t.rejected, Lost: lost, TPSPerChain: map[string]float64{}, EpochsBooked: map[string]int{},
 		Latency: quantiles(t.latencies), SettlementLag: quantiles(lags),
 		LatencyHist: histogram(t.latencies), LagHist: histogram(lags), Invariants: rep.Checks, Pass: rep.OK, Faults: s.faults}
 	ok := 0
 	for _, n := range t.committed {
 		ok += n
 	}
-	r.Sent = ok + sum(t.failed) + sum(t.rejected)
+	r.Sent = ok + sum(t.failed) + sum(t.rejected) + sum(lost)
 	r.TPS = float64(ok) / loadSeconds
 	for _, u := range s.cl.Users {
 		n := 0

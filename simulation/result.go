@@ -18,6 +18,7 @@ type Result struct {
 	Committed     map[string]int     `json:"committed"`
 	Failed        map[string]int     `json:"failed"`
 	Rejected      map[string]int     `json:"rejected"`
+	Lost          map[string]int     `json:"lost"`
 	TPS           float64            `json:"tps"`
 	TPSPerChain   map[string]float64 `json:"tps_per_chain"`
 	Latency       Quantiles          `json:"latency_ms"`
@@ -118,6 +119,9 @@ func (r *Result) WriteTable(w io.Writer) {
 	fmt.Fprintf(w, "%-28s %v\n", "committed by kind", r.Committed)
 	fmt.Fprintf(w, "%-28s %v\n", "failed receipts", r.Failed)
 	fmt.Fprintf(w, "%-28s %v\n", "refused at admission", r.Rejected)
+	if sum(r.Lost) > 0 {
+		fmt.Fprintf(w, "%-28s %v\n", "lost with a killed pool", r.Lost)
+	}
 	for _, f := range r.Faults {
 		fmt.Fprintf(w, "%-28s %s at %.1fs: %s\n", "fault", f.Kind, f.AtSec, f.Detail)
 	}

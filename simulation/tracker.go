@@ -232,3 +232,14 @@ func (t *tracker) committedTotal() int {
 	}
 	return n
 }
+
+// lostByChain counts admitted transactions that never committed.
+func (t *tracker) lostByChain() map[string]int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	out := map[string]int{}
+	for _, s := range t.sent {
+		out[s.chain]++
+	}
+	return out
+}
