@@ -28,7 +28,6 @@ type workload struct {
 	rng   *rand.Rand
 	zipf  *rand.Zipf
 	heads []uint64 // last known head per chain, for block limits
-	mu    sync.Mutex
 	refs  uint64
 }
 

@@ -42,12 +42,11 @@ func NewTxView(parent Writer) *TxView {
 
 // Get returns key's value as this transaction sees it, deltas included.
 func (v *TxView) Get(key []byte) []byte {
-	k := string(key)
-	w, ok := v.writes[k]
+	w, ok := v.writes[string(key)] // the compiler avoids allocating for string(key) in an index
 	if !ok {
 		w = v.parent.Get(key)
 	}
-	d := v.deltas[k]
+	d := v.deltas[string(key)]
 	if d == nil {
 		return w
 	}
