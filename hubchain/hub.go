@@ -40,7 +40,7 @@ var evBooked = exec.NewABIEvent("SummaryBooked", exec.Args("string chain", "uint
 func New() *exec.Contract {
 	return exec.NewContract(Address, "Hub", []*exec.Method{
 		{ABI: exec.NewABIMethod("registerChain", false, exec.Args("string chain", "bytes client"), nil), Gas: GasAdmin, Run: registerChain},
-		{ABI: exec.NewABIMethod("updateClient", false, exec.Args("string chain", "bytes header", "bytes cert", "bytes nextValidators"), nil),
+		{ABI: exec.NewABIMethod("updateClient", false, exec.Args("string chain", "bytes header", "bytes cert", "bytes nextValidators"), exec.Args("uint8")),
 			Gas: GasBook, Run: updateClient},
 		{ABI: exec.NewABIMethod("registerMerchant", false, exec.Args("address merchant", "address operator"), nil), Gas: GasAdmin, Run: registerMerchant},
 		{ABI: exec.NewABIMethod("book", false, exec.Args("bytes bundle"), exec.Args("uint8")), Gas: GasBook, Run: book},
@@ -117,12 +117,15 @@ func updateClient(env *exec.Env, a []any) ([]any, error) {
 	if herr != nil || cerr != nil {
 		return nil, exec.Fail(types.StatusBadInput, "header or certificate: %v %v", herr, cerr)
 	}
+	if h.ChainID == c.ChainID && h.Height < c.FromHeight {
+		return []any{StatusDuplicate}, nil // this change (or a later one) is already followed
+	}
 	next, err := c.Update(h, cert, a[3].([]byte))
 	if err != nil {
 		return nil, exec.Fail(types.StatusInvalidArgument, "client update: %v", err)
 	}
 	env.State.Set([]byte(chainKey("client", c.ChainID)), next.Encode())
-	return nil, nil
+	return []any{StatusBooked}, nil
 }
 
 func registerMerchant(env *exec.Env, a []any) ([]any, error) {

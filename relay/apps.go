@@ -12,7 +12,7 @@ import (
 // Executor builds the executor of a consortium chain from its genesis app:
 // the base precompiles, plus Shadow on user chains or Hub on the hub.
 func Executor(gen *chain.Genesis) *exec.Executor {
-	cs := []*exec.Contract{system.NewSystemConfig(), system.NewRoles(), ledger.New()}
+	cs := append(system.Contracts(), ledger.New())
 	switch gen.App {
 	case chain.AppUser:
 		cs = append(cs, userchain.New())

@@ -28,6 +28,7 @@ func NewEndpoint(c *client.Client, chainID string, key crypto.PrivateKey) *Endpo
 // Block is a committed block with its receipts.
 type Block struct {
 	Header   *types.Header
+	Cert     []byte // canonical certificate
 	Txs      []*types.Tx
 	Receipts []*types.Receipt
 }
@@ -37,7 +38,7 @@ func decodeBlock(b *pb.Block) (*Block, error) {
 	if err != nil {
 		return nil, err
 	}
-	out := &Block{Header: blk.Header, Txs: blk.Txs}
+	out := &Block{Header: blk.Header, Cert: b.Certificate, Txs: blk.Txs}
 	for _, raw := range b.Receipts {
 		r, err := types.DecodeReceipt(raw)
 		if err != nil {

@@ -13,6 +13,7 @@ import (
 
 	"github.com/tallyhq/tally/engine/settlement"
 	"github.com/tallyhq/tally/engine/storage"
+	"github.com/tallyhq/tally/engine/system"
 	"github.com/tallyhq/tally/engine/types"
 	"github.com/tallyhq/tally/hubchain"
 	"github.com/tallyhq/tally/userchain"
@@ -48,7 +49,7 @@ type Relay struct {
 
 // Stats counts what the relay did since it started.
 type Stats struct {
-	Booked, DuplicateBooks, Sweeps, Allocations, Settles, Retries int
+	Booked, DuplicateBooks, Sweeps, Allocations, Settles, Retries, ClientUpdates int
 }
 
 // New makes a relay; db holds its cursors.
@@ -184,43 +185,108 @@ func sleep(ctx context.Context, d time.Duration) bool {
 
 func (r *Relay) followUser(ctx context.Context, u *Endpoint) error {
 	return r.follow(ctx, u, func(ctx context.Context, b *Block) error {
-		return eachLog(b, settlement.ShadowAddress, func(tx common.Hash, i int, l *types.Log) error {
-			switch l.Topics[0] {
-			case settlement.EvPacketSent.ID:
-				return r.submit(ctx, u, r.hub, tx, i, "recvSweep", func(s uint8) { r.count(func(st *Stats) { st.Sweeps++ }) })
-			case settlement.EvEpochSettled.ID:
-				return r.submit(ctx, u, r.hub, tx, i, "book", func(s uint8) {
-					r.count(func(st *Stats) {
-						if s == hubchain.StatusDuplicate {
-							st.DuplicateBooks++
-						} else {
-							st.Booked++
-						}
-					})
+		if err := r.userLogs(ctx, u, b); err != nil {
+			return err
+		}
+		// After this block's own summaries (certified by the old set) are in.
+		return r.carrySetChange(ctx, b, func(set []byte) error {
+			return r.update(ctx, r.hub, hubchain.Address, hubContract, "updateClient", u.ChainID, b.Header.Encode(), b.Cert, set)
+		})
+	})
+}
+
+func (r *Relay) userLogs(ctx context.Context, u *Endpoint, b *Block) error {
+	return eachLog(b, settlement.ShadowAddress, func(tx common.Hash, i int, l *types.Log) error {
+		switch l.Topics[0] {
+		case settlement.EvPacketSent.ID:
+			return r.submit(ctx, u, r.hub, tx, i, "recvSweep", func(s uint8) { r.count(func(st *Stats) { st.Sweeps++ }) })
+		case settlement.EvEpochSettled.ID:
+			return r.submit(ctx, u, r.hub, tx, i, "book", func(s uint8) {
+				r.count(func(st *Stats) {
+					if s == hubchain.StatusDuplicate {
+						st.DuplicateBooks++
+					} else {
+						st.Booked++
+					}
 				})
+			})
+		}
+		return nil
+	})
+}
+
+func (r *Relay) followHub(ctx context.Context) error {
+	return r.follow(ctx, r.hub, func(ctx context.Context, b *Block) error {
+		if err := r.hubLogs(ctx, b); err != nil {
+			return err
+		}
+		return r.carrySetChange(ctx, b, func(set []byte) error {
+			for _, u := range r.users {
+				if err := r.update(ctx, u, userchain.Address, shadowContract, "updateHub", b.Header.Encode(), b.Cert, set); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
 	})
 }
 
-func (r *Relay) followHub(ctx context.Context) error {
-	return r.follow(ctx, r.hub, func(ctx context.Context, b *Block) error {
-		return eachLog(b, settlement.HubAddress, func(tx common.Hash, i int, l *types.Log) error {
-			if l.Topics[0] != settlement.EvPacketSent.ID {
-				return nil
-			}
-			p, err := packetOf(l)
-			if err != nil {
-				return err
-			}
-			dst, ok := r.users[p.Dst]
-			if !ok {
-				return nil // another relay serves that chain
-			}
-			return r.submit(ctx, r.hub, dst, tx, i, "recvAllocation", func(uint8) { r.count(func(s *Stats) { s.Allocations++ }) })
-		})
+func (r *Relay) hubLogs(ctx context.Context, b *Block) error {
+	return eachLog(b, settlement.HubAddress, func(tx common.Hash, i int, l *types.Log) error {
+		if l.Topics[0] != settlement.EvPacketSent.ID {
+			return nil
+		}
+		p, err := packetOf(l)
+		if err != nil {
+			return err
+		}
+		dst, ok := r.users[p.Dst]
+		if !ok {
+			return nil // another relay serves that chain
+		}
+		return r.submit(ctx, r.hub, dst, tx, i, "recvAllocation", func(uint8) { r.count(func(s *Stats) { s.Allocations++ }) })
 	})
+}
+
+// carrySetChange finds the block's new validator set, when its header
+// commits to one, from the last ValidatorsChanged event, checks it against
+// the header and hands it to submit.
+func (r *Relay) carrySetChange(ctx context.Context, b *Block, submit func(set []byte) error) error {
+	h := b.Header
+	if h.NextValidatorsHash == h.ValidatorsHash {
+		return nil
+	}
+	var set []byte
+	eachLog(b, system.ConsensusAdminAddress, func(_ common.Hash, _ int, l *types.Log) error {
+		if l.Topics[0] == system.EvValidatorsChanged.ID {
+			if v, err := system.EvValidatorsChanged.Inputs.Unpack(l.Data); err == nil {
+				set = v[0].([]byte)
+			}
+		}
+		return nil
+	})
+	if set == nil {
+		return fmt.Errorf("block %d of %s changes its validator set but carries no ValidatorsChanged event", h.Height, h.ChainID)
+	}
+	if err := r.fault("update:" + h.ChainID); err != nil {
+		return err
+	}
+	return submit(set)
+}
+
+// update submits a light-client update; a duplicate is success.
+func (r *Relay) update(ctx context.Context, dst *Endpoint, addr common.Address, c interface {
+	Pack(string, ...any) ([]byte, error)
+}, method string, args ...any) error {
+	data, err := c.Pack(method, args...)
+	if err != nil {
+		return err
+	}
+	if _, err := dst.Transact(ctx, addr, data); err != nil {
+		return fmt.Errorf("%s on %s: %w", method, dst.ChainID, err)
+	}
+	r.count(func(s *Stats) { s.ClientUpdates++ })
+	return nil
 }
 
 func packetOf(l *types.Log) (*settlement.Packet, error) {

@@ -151,12 +151,15 @@ func updateHub(env *exec.Env, a []any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if h.ChainID == c.ChainID && h.Height < c.FromHeight {
+		return []any{RecvDuplicate}, nil // this change (or a later one) is already followed
+	}
 	next, err := c.Update(h, cert, a[2].([]byte))
 	if err != nil {
 		return nil, exec.Fail(types.StatusInvalidArgument, "hub client update: %v", err)
 	}
 	env.State.Set([]byte(keyHubClient), next.Encode())
-	return nil, nil
+	return []any{RecvApplied}, nil
 }
 
 func decodeHeaderCert(hb, cb []byte) (*types.Header, *types.Certificate, error) {

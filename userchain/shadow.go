@@ -81,7 +81,7 @@ func New() *exec.Contract {
 			Gas: GasSweep, Run: sweep},
 		{ABI: exec.NewABIMethod("settle", false, nil, exec.Args("uint64")), Gas: GasSettle, Run: settle},
 		{ABI: exec.NewABIMethod("setHub", false, exec.Args("bytes client"), nil), Gas: GasAdmin, Run: setHub},
-		{ABI: exec.NewABIMethod("updateHub", false, exec.Args("bytes header", "bytes cert", "bytes nextValidators"), nil),
+		{ABI: exec.NewABIMethod("updateHub", false, exec.Args("bytes header", "bytes cert", "bytes nextValidators"), exec.Args("uint8")),
 			Gas: GasRecv, Run: updateHub},
 		{ABI: exec.NewABIMethod("recvAllocation", false, exec.Args("bytes bundle"), exec.Args("uint8")), Gas: GasRecv, Run: recvAllocation},
 		{ABI: exec.NewABIMethod("shadowOf", true, exec.Args("address merchant", "string asset"),

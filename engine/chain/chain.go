@@ -19,8 +19,8 @@ import (
 
 // State keys the chain itself owns.
 const (
-	KeyValidators = "sys/validators" // canonical types.ValidatorSet certifying the next block
-	KeyConsensus  = "sys/consensus"
+	KeyValidators = system.KeyValidators // canonical types.ValidatorSet certifying the next block
+	KeyConsensus  = system.KeyConsensus
 )
 
 // Errors callers test for.

@@ -33,7 +33,7 @@ type fixture struct {
 }
 
 func newExecutor() *exec.Executor {
-	return exec.NewExecutor(nil, system.NewSystemConfig(), system.NewRoles(), ledger.New())
+	return exec.NewExecutor(nil, append(system.Contracts(), ledger.New())...)
 }
 
 func newFixture(t *testing.T, suite crypto.Suite) *fixture {

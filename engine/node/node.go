@@ -46,7 +46,7 @@ type Options struct {
 
 // BaseExecutor runs the precompiles every chain has.
 func BaseExecutor(*chain.Genesis) *exec.Executor {
-	return exec.NewExecutor(nil, system.NewSystemConfig(), system.NewRoles(), ledger.New())
+	return exec.NewExecutor(nil, append(system.Contracts(), ledger.New())...)
 }
 
 // Node hosts chains and serves their API.
