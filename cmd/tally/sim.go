@@ -98,4 +98,3 @@ func report(cmd *cobra.Command, res *simulation.Result, jsonPath, htmlDir string
 	}
 	return nil
 }
-

@@ -5,4 +5,3 @@
 // precompiles check roles through HasRole and declare the role key they read
 // with RoleKey.
 package system
-
