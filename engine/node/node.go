@@ -64,6 +64,7 @@ type Node struct {
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
+	httpWG sync.WaitGroup
 	fatal  chan error
 	once   sync.Once
 }
@@ -156,7 +157,9 @@ func (n *Node) listen() error {
 			return fmt.Errorf("gRPC listen %s: %w", addr, err)
 		}
 		max := n.cfg.API.MaxMsgBytes
-		n.grpcLis, n.grpcSrv = lis, grpc.NewServer(grpc.MaxRecvMsgSize(max), grpc.MaxSendMsgSize(max))
+		// WaitForHandlers: Stop returns only after every handler has, so no
+		// handler ever touches a database that Stop then closes.
+		n.grpcLis, n.grpcSrv = lis, grpc.NewServer(grpc.MaxRecvMsgSize(max), grpc.MaxSendMsgSize(max), grpc.WaitForHandlers(true))
 		pb.RegisterNodeServer(n.grpcSrv, srv)
 		go n.grpcSrv.Serve(lis)
 	}
@@ -172,10 +175,19 @@ func (n *Node) listen() error {
 			mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 		}
 		mux.Handle("/", api.HTTPHandler(srv))
-		n.httpLis, n.httpSrv = lis, &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+		n.httpLis, n.httpSrv = lis, &http.Server{Handler: n.tracked(mux), ReadHeaderTimeout: 10 * time.Second}
 		go n.httpSrv.Serve(lis)
 	}
 	return nil
+}
+
+// tracked counts running HTTP handlers so Stop can wait for them.
+func (n *Node) tracked(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		n.httpWG.Add(1)
+		defer n.httpWG.Done()
+		h.ServeHTTP(w, r)
+	})
 }
 
 // GRPCAddr is the bound gRPC address ("" if disabled).
@@ -212,6 +224,7 @@ func (n *Node) Stop() {
 		}
 		if n.httpSrv != nil {
 			n.httpSrv.Close()
+			n.httpWG.Wait() // handlers still running on closed connections
 		}
 		n.wg.Wait()
 		n.closeGroups()
