@@ -17,7 +17,7 @@ func Executor(gen *chain.Genesis) *exec.Executor {
 	case chain.AppUser:
 		cs = append(cs, userchain.New())
 	case chain.AppHub:
-		cs = append(cs, hubchain.New())
+		cs = append(cs, hubchain.New(), hubchain.NewDirectory())
 	}
 	return exec.NewExecutor(nil, cs...)
 }
