@@ -181,7 +181,9 @@ func Route(suite interface{ Hash(...[]byte) common.Hash }, chains []ChainEntry, 
 	return open[binary.BigEndian.Uint64(h[24:])%uint64(len(open))], nil
 }
 
-func assign(env *exec.Env, a []any) ([]any, error) { return assignUsers(env, a[0].([]common.Address), "") }
+func assign(env *exec.Env, a []any) ([]any, error) {
+	return assignUsers(env, a[0].([]common.Address), "")
+}
 
 func assignInstitution(env *exec.Env, a []any) ([]any, error) {
 	if err := system.RequireRole(env, system.RoleAdmin); err != nil {
@@ -246,4 +248,3 @@ func rulesView(env *exec.Env, _ []any) ([]any, error) {
 	}
 	return []any{rs.Version, enc}, nil
 }
-
