@@ -213,22 +213,44 @@ func (cl *Cluster) register(ctx context.Context) error {
 			return err
 		}
 	}
-	hubClient := cl.LightClient(cl.Hub).Encode()
 	for _, u := range cl.Users {
-		if err := call(ctx, hubAdmin, hubContract, "registerChain", u.ID, cl.LightClient(u).Encode()); err != nil {
+		if err := cl.registerUserChain(ctx, u); err != nil {
 			return err
-		}
-		ua := u.Account(cl.Admin)
-		if err := call(ctx, ua, shadowContract, "setHub", hubClient); err != nil {
-			return err
-		}
-		for _, h := range cl.Hot {
-			if err := call(ctx, ua, shadowContract, "registerMerchant", h.Address, h.Operator.Address(), cl.Cfg.Asset); err != nil {
-				return err
-			}
 		}
 	}
 	return nil
+}
+
+// registerUserChain makes u known to the hub (light client, directory) and
+// the hub and the merchants known to u.
+func (cl *Cluster) registerUserChain(ctx context.Context, u *Chain) error {
+	hubAdmin := cl.Hub.Account(cl.Admin)
+	if err := call(ctx, hubAdmin, hubContract, "registerChain", u.ID, cl.LightClient(u).Encode()); err != nil {
+		return err
+	}
+	if err := call(ctx, hubAdmin, directoryContract, "setChainOpen", u.ID, true); err != nil {
+		return err
+	}
+	ua := u.Account(cl.Admin)
+	if err := call(ctx, ua, shadowContract, "setHub", cl.LightClient(cl.Hub).Encode()); err != nil {
+		return err
+	}
+	for _, h := range cl.Hot {
+		if err := call(ctx, ua, shadowContract, "registerMerchant", h.Address, h.Operator.Address(), cl.Cfg.Asset); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// AddUserChain starts and registers one more user chain at runtime.
+func (cl *Cluster) AddUserChain(ctx context.Context) (*Chain, error) {
+	u, err := cl.startChain("user-"+strconv.Itoa(len(cl.Users)+1), chain.AppUser, cl.Cfg.UsersPerChain)
+	if err != nil {
+		return nil, err
+	}
+	cl.Users = append(cl.Users, u)
+	return u, cl.registerUserChain(ctx, u)
 }
 
 // Stop stops every node.

@@ -15,9 +15,10 @@ import (
 )
 
 var (
-	hubContract    = hubchain.New()
-	shadowContract = userchain.New()
-	ledgerContract = ledger.New()
+	hubContract       = hubchain.New()
+	shadowContract    = userchain.New()
+	ledgerContract    = ledger.New()
+	directoryContract = hubchain.NewDirectory()
 )
 
 // call sends a transaction to a precompile and requires success.

@@ -14,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/tallyhq/tally/engine/api/pb"
+	"github.com/tallyhq/tally/engine/chain"
 )
 
 // MaxHTTPBody bounds one HTTP/JSON request body.
@@ -24,8 +25,9 @@ var (
 	jsonIn  = protojson.UnmarshalOptions{DiscardUnknown: false}
 )
 
-// unary adapts a gRPC handler to HTTP/JSON.
-func unary[Req proto.Message, Resp proto.Message](newReq func() Req, call func(context.Context, Req) (Resp, error)) http.HandlerFunc {
+// UnaryJSON adapts a gRPC handler to HTTP/JSON: POST a JSON request
+// message, get the JSON response or an HTTPError with the API code.
+func UnaryJSON[Req proto.Message, Resp proto.Message](newReq func() Req, call func(context.Context, Req) (Resp, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		req := newReq()
 		if err := readJSON(r, req); err != nil {
@@ -72,6 +74,9 @@ var httpStatus = map[codes.Code]int{
 	codes.ResourceExhausted: http.StatusTooManyRequests, codes.Unavailable: http.StatusServiceUnavailable,
 }
 
+// WriteError writes err as an HTTPError with the matching HTTP status.
+func WriteError(w http.ResponseWriter, err error) { writeError(w, err) }
+
 func writeError(w http.ResponseWriter, err error) {
 	st, _ := status.FromError(err)
 	code := httpStatus[st.Code()]
@@ -86,17 +91,17 @@ func writeError(w http.ResponseWriter, err error) {
 // HTTPHandler serves the API as HTTP/JSON under /v1/.
 func HTTPHandler(s *Server) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/SendTransactions", unary(func() *pb.SendTransactionsRequest { return new(pb.SendTransactionsRequest) }, s.SendTransactions))
-	mux.Handle("/v1/Call", unary(func() *pb.CallRequest { return new(pb.CallRequest) }, s.Call))
-	mux.Handle("/v1/GetBlock", unary(func() *pb.GetBlockRequest { return new(pb.GetBlockRequest) }, s.GetBlock))
-	mux.Handle("/v1/GetTransaction", unary(func() *pb.GetByHashRequest { return new(pb.GetByHashRequest) }, s.GetTransaction))
-	mux.Handle("/v1/GetReceipt", unary(func() *pb.GetByHashRequest { return new(pb.GetByHashRequest) }, s.GetReceipt))
-	mux.Handle("/v1/GetReceiptProof", unary(func() *pb.GetByHashRequest { return new(pb.GetByHashRequest) }, s.GetReceiptProof))
-	mux.Handle("/v1/BlockNumber", unary(func() *pb.ChainRequest { return new(pb.ChainRequest) }, s.BlockNumber))
-	mux.Handle("/v1/Status", unary(func() *pb.ChainRequest { return new(pb.ChainRequest) }, s.Status))
+	mux.Handle("/v1/SendTransactions", UnaryJSON(func() *pb.SendTransactionsRequest { return new(pb.SendTransactionsRequest) }, s.SendTransactions))
+	mux.Handle("/v1/Call", UnaryJSON(func() *pb.CallRequest { return new(pb.CallRequest) }, s.Call))
+	mux.Handle("/v1/GetBlock", UnaryJSON(func() *pb.GetBlockRequest { return new(pb.GetBlockRequest) }, s.GetBlock))
+	mux.Handle("/v1/GetTransaction", UnaryJSON(func() *pb.GetByHashRequest { return new(pb.GetByHashRequest) }, s.GetTransaction))
+	mux.Handle("/v1/GetReceipt", UnaryJSON(func() *pb.GetByHashRequest { return new(pb.GetByHashRequest) }, s.GetReceipt))
+	mux.Handle("/v1/GetReceiptProof", UnaryJSON(func() *pb.GetByHashRequest { return new(pb.GetByHashRequest) }, s.GetReceiptProof))
+	mux.Handle("/v1/BlockNumber", UnaryJSON(func() *pb.ChainRequest { return new(pb.ChainRequest) }, s.BlockNumber))
+	mux.Handle("/v1/Status", UnaryJSON(func() *pb.ChainRequest { return new(pb.ChainRequest) }, s.Status))
 	mux.HandleFunc("/v1/SubscribeBlocks", s.subscribeHTTP)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		writeError(w, status.Error(codes.NotFound, fmt.Sprintf("no API method at %s; methods are POST /v1/<Method>", r.URL.Path)))
+		writeError(w, Status(fmt.Errorf("%w: no API method at %s; methods are POST /v1/<Method>", chain.ErrNotFound, r.URL.Path)))
 	})
 	return mux
 }
