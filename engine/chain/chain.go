@@ -41,6 +41,9 @@ type Chain struct {
 	exec    *exec.Executor
 	log     *slog.Logger
 
+	genesisHeader  *types.Header
+	genesisChanges []state.Change
+
 	mu      sync.RWMutex
 	head    *types.Header
 	nonces  *nonceSet
@@ -55,6 +58,11 @@ func Open(db storage.DB, gen *Genesis, x *exec.Executor, log *slog.Logger) (*Cha
 	}
 	c := &Chain{db: db, suite: gen.SuiteOf(), genesis: gen, exec: x, nonces: newNonceSet(),
 		log: log.With("chain", gen.ChainID), headSig: make(chan struct{})}
+	changes, err := gen.changes(x)
+	if err != nil {
+		return nil, err // a setup call fails: say so before touching the database
+	}
+	c.genesisChanges, c.genesisHeader = changes, c.buildGenesisHeader(changes)
 	if err := c.loadOrInit(); err != nil {
 		return nil, err
 	}
@@ -95,12 +103,10 @@ func (c *Chain) loadOrInit() error {
 	return nil
 }
 
-// GenesisHeader computes the genesis block's header from the document.
-func (c *Chain) GenesisHeader() *types.Header {
-	changes, err := c.genesis.changes()
-	if err != nil {
-		panic(err) // Validate ran
-	}
+// GenesisHeader is the genesis block's header, computed from the document.
+func (c *Chain) GenesisHeader() *types.Header { return c.genesisHeader }
+
+func (c *Chain) buildGenesisHeader(changes []state.Change) *types.Header {
 	vs, _ := c.genesis.ValidatorSet(c.suite)
 	empty := merkle.EmptyRoot(c.suite.Hash)
 	return &types.Header{
@@ -111,8 +117,7 @@ func (c *Chain) GenesisHeader() *types.Header {
 }
 
 func (c *Chain) writeGenesis() error {
-	h := c.GenesisHeader()
-	changes, _ := c.genesis.changes()
+	h, changes := c.genesisHeader, c.genesisChanges
 	b := c.db.NewBatch()
 	hash := h.Hash(c.suite)
 	puts := [][2][]byte{

@@ -15,6 +15,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/exec"
 	"github.com/tallyhq/tally/engine/ledger"
 	"github.com/tallyhq/tally/engine/state"
 	"github.com/tallyhq/tally/engine/system"
@@ -49,6 +50,22 @@ type Genesis struct {
 	Balances []GenesisBalance `toml:"balances"`
 	// Config overrides SystemConfig defaults (keys as in system.ConfigKeys).
 	Config map[string]uint64 `toml:"config"`
+	// Setup calls run at genesis, in order, after roles and balances: how a
+	// consortium's genesis registers light clients, merchants and the
+	// directory through the applications' own precompiles. Each must succeed.
+	Setup []GenesisCall `toml:"setup,omitempty"`
+}
+
+// GenesisCall is one precompile call made at genesis.
+type GenesisCall struct {
+	// From is the caller (it must hold whatever role the call needs).
+	From string `toml:"from"`
+	// To is the precompile's address.
+	To string `toml:"to"`
+	// Data is the hex ABI-encoded call.
+	Data string `toml:"data"`
+	// Note says what the call does, for people reading the file.
+	Note string `toml:"note,omitempty"`
 }
 
 // GenesisValidator is one validator.
@@ -117,12 +134,20 @@ func (g *Genesis) Validate() error {
 	default:
 		return fmt.Errorf("%w: consensus %q: use solo, pbft or raft", ErrGenesis, g.Consensus)
 	}
+	for i, c := range g.Setup {
+		if !common.IsHexAddress(c.From) || !common.IsHexAddress(c.To) {
+			return fmt.Errorf("%w: setup[%d]: from and to must be addresses", ErrGenesis, i)
+		}
+		if _, err := hexutil.Decode(c.Data); err != nil {
+			return fmt.Errorf("%w: setup[%d] data: %v", ErrGenesis, i, err)
+		}
+	}
 	switch g.App {
 	case AppBase, AppUser, AppHub:
 	default:
 		return fmt.Errorf("%w: app %q: use \"\", %q or %q", ErrGenesis, g.App, AppUser, AppHub)
 	}
-	_, err = g.changes()
+	_, err = g.changes(nil)
 	return err
 }
 
@@ -195,20 +220,45 @@ func (g *Genesis) Hash() common.Hash {
 			cfg = append(cfg, kv{k, fmt.Sprint(v)})
 		}
 	}
-	enc, err := rlp.EncodeToBytes([]any{"tally/genesis", g.ChainID, g.Suite, g.Consensus, g.App, g.TimestampMs, g.Validators, roles, g.Balances, cfg})
+	enc, err := rlp.EncodeToBytes([]any{"tally/genesis", g.ChainID, g.Suite, g.Consensus, g.App, g.TimestampMs, g.Validators, roles, g.Balances, cfg, g.Setup})
 	if err != nil {
 		panic(err)
 	}
 	return s.Hash(enc)
 }
 
-// changes computes the genesis state.
-func (g *Genesis) changes() ([]state.Change, error) {
+// changes computes the genesis state; with an executor it also runs the
+// setup calls (without one, as in Validate, it checks the rest).
+func (g *Genesis) changes(x *exec.Executor) ([]state.Change, error) {
 	blk := state.NewBlock(emptyBackend{})
 	if err := g.apply(blk); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrGenesis, err)
 	}
+	if x != nil {
+		if err := g.runSetup(x, blk); err != nil {
+			return nil, fmt.Errorf("%w: %v", ErrGenesis, err)
+		}
+	}
 	return blk.Changes(), nil
+}
+
+func (g *Genesis) runSetup(x *exec.Executor, blk *state.Block) error {
+	bc := &exec.BlockContext{ChainID: g.ChainID, Height: 0, Timestamp: g.TimestampMs, Suite: g.SuiteOf()}
+	for i, c := range g.Setup {
+		to := common.HexToAddress(c.To)
+		data, _ := hexutil.Decode(c.Data)
+		tx := &types.Tx{ChainID: g.ChainID, To: &to, Gas: 1 << 32, Data: data}
+		tx.Nonce = g.SuiteOf().Hash([]byte("tally/genesis-setup"), []byte{byte(i >> 8), byte(i)})
+		r, err := x.ApplyTx(bc, blk, tx, common.HexToAddress(c.From))
+		if err != nil {
+			return err
+		}
+		if r.Status != types.StatusOK {
+			reason, _ := exec.RevertReason(r.Output)
+			return fmt.Errorf("setup[%d] (%s) failed: %v: %s", i, c.Note, r.Status, reason)
+		}
+	}
+	return nil
 }
 
 func (g *Genesis) apply(w state.Writer) error {
