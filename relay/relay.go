@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/big"
 	"log/slog"
 	"sync"
 	"time"
@@ -367,6 +368,7 @@ func (r *Relay) settleLoop(ctx context.Context) error {
 	t := time.NewTicker(r.opts.EpochInterval)
 	defer t.Stop()
 	data, _ := shadowContract.Pack("settle")
+	open, _ := shadowContract.Pack("openOperations")
 	for {
 		select {
 		case <-ctx.Done():
@@ -376,6 +378,11 @@ func (r *Relay) settleLoop(ctx context.Context) error {
 		for _, u := range r.users {
 			if err := r.fault("settle:" + u.ChainID); err != nil {
 				return err
+			}
+			// An epoch with nothing in it is not settled: an idle chain stays idle.
+			if res, err := u.Client.Call(ctx, common.Address{}, &userchain.Address, open); err == nil && res.Status == 0 &&
+				new(big.Int).SetBytes(res.Output).Sign() == 0 {
+				continue
 			}
 			if _, err := u.Transact(ctx, userchain.Address, data); err != nil {
 				r.opts.Log.Warn("relay: settle failed", "chain", u.ChainID, "err", err)

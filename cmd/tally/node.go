@@ -17,6 +17,7 @@ import (
 	"github.com/tallyhq/tally/engine/crypto"
 	"github.com/tallyhq/tally/engine/node"
 	"github.com/tallyhq/tally/engine/system"
+	"github.com/tallyhq/tally/relay"
 )
 
 func nodeCmd() *cobra.Command {
@@ -62,7 +63,7 @@ func runNode(cfg *node.Config) error {
 	if err != nil {
 		return err
 	}
-	n, err := node.New(cfg, node.Options{Logger: log})
+	n, err := node.New(cfg, node.Options{Logger: log, Executor: relay.Executor})
 	if err != nil {
 		return err
 	}

@@ -1,0 +1,161 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+var (
+	buildOnce sync.Once
+	binPath   string
+	buildErr  error
+)
+
+// netBin builds the binary once per test run.
+func netBin(t *testing.T) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "tally-bin-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "tally")
+		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
+		if err != nil {
+			buildErr = fmt.Errorf("%v: %s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return binPath
+}
+
+func tally(t *testing.T, args ...string) string {
+	t.Helper()
+	cmd := exec.Command(netBin(t), args...)
+	cmd.Env = append(os.Environ(), "TALLY_PASSWORD=")
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("tally %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// freeBase finds a block of 100 free loopback ports.
+func freeBase(t *testing.T) int {
+	for try := 0; try < 50; try++ {
+		base := 20000 + rand.IntN(400)*100
+		ok := true
+		for off := 0; off < 100 && ok; off += 10 {
+			for _, p := range []int{base + off, base + off + 1} {
+				l, err := net.Listen("tcp", fmt.Sprintf("127.0.0.1:%d", p))
+				if err != nil {
+					ok = false
+					break
+				}
+				l.Close()
+			}
+		}
+		if ok {
+			return base
+		}
+	}
+	t.Fatal("no free port block")
+	return 0
+}
+
+func postJSON(t *testing.T, url string, in, out any) {
+	t.Helper()
+	b, _ := json.Marshal(in)
+	resp, err := http.Post(url, "application/json", bytes.NewReader(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestNetInitUpPayStatement: a consortium from 'tally net init' runs as real
+// processes; a new user opens an account through the router, is funded on
+// the chain the hub's directory chose, pays a merchant with 'tally pay',
+// and the payment appears in 'tally hub statement', verified against the
+// user chain by 'tally hub verify-statement'.
+func TestNetInitUpPayStatement(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs five processes")
+	}
+	dir := filepath.Join(t.TempDir(), "net")
+	tally(t, "net", "init", "--out", dir, "--user-chains", "2", "--merchants", "1", "--base-port", fmt.Sprint(freeBase(t)))
+	t.Cleanup(func() { exec.Command(netBin(t), "net", "down", dir).Run() })
+	tally(t, "net", "up", dir)
+	var cons Consortium
+	b, _ := os.ReadFile(filepath.Join(dir, "consortium.toml"))
+	if err := toml.Unmarshal(b, &cons); err != nil {
+		t.Fatal(err)
+	}
+	alice := filepath.Join(dir, "alice.key")
+	tally(t, "keys", "new", "--out", alice)
+	addr := strings.Fields(strings.Split(tally(t, "keys", "show", "--key", alice), "\n")[0])[1]
+	var opened struct {
+		Accounts []struct {
+			ChainID string `json:"chain_id"`
+		} `json:"accounts"`
+	}
+	postJSON(t, "http://"+cons.RouterAPI+"/v1/OpenAccounts", map[string]any{"users": []string{addr}}, &opened)
+	if len(opened.Accounts) != 1 {
+		t.Fatalf("open account: %+v", opened)
+	}
+	node := ""
+	for _, u := range cons.Users {
+		if u.ID == opened.Accounts[0].ChainID {
+			node = u.GRPC
+		}
+	}
+	tally(t, "--node", node, "tx", "issue", "--key", filepath.Join(dir, "keys", "admin.key"), "--to", addr, "--amount", "10000")
+	m := cons.Merchants[0].Address
+	out := tally(t, "pay", "--router", cons.Router, "--from", alice, "--merchant", m, "--amount", "1.50")
+	if !strings.Contains(out, "150 minor units") || !strings.Contains(out, " ok ") {
+		t.Fatalf("pay: %s", out)
+	}
+	var stmt struct {
+		Totals struct {
+			Income   int64  `json:"income"`
+			PayCount uint64 `json:"pay_count"`
+		} `json:"totals"`
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for stmt.Totals.Income != 150 && time.Now().Before(deadline) {
+		time.Sleep(300 * time.Millisecond)
+		json.Unmarshal([]byte(tally(t, "hub", "statement", "--node", cons.Hub.GRPC, "--merchant", m, "--format", "json")), &stmt)
+	}
+	if stmt.Totals.Income != 150 || stmt.Totals.PayCount != 1 {
+		t.Fatalf("statement totals %+v, want income 150 in 1 payment", stmt.Totals)
+	}
+	var users []string
+	for _, u := range cons.Users {
+		users = append(users, "--user-node", u.ID+"="+u.GRPC)
+	}
+	if v := tally(t, append([]string{"hub", "verify-statement", "--node", cons.Hub.GRPC, "--merchant", m}, users...)...); !strings.Contains(v, "match their user chains") {
+		t.Fatalf("verify-statement: %s", v)
+	}
+	if st := tally(t, "net", "status", dir); !strings.Contains(st, "income 150") {
+		t.Fatalf("net status: %s", st)
+	}
+}
