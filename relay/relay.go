@@ -5,8 +5,8 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"math/big"
 	"log/slog"
+	"math/big"
 	"sync"
 	"time"
 

@@ -156,7 +156,7 @@ func (p *netPlan) genesis(id string) *chain.Genesis {
 	a := p.admin.Address().Hex()
 	g := &chain.Genesis{ChainID: id, Suite: p.suiteName, Consensus: p.consensus, App: chain.AppUser,
 		Validators: []chain.GenesisValidator{{PubKey: hexutil.Encode(p.vals[id].PublicKey()), Name: id + "-v0"}},
-		Roles: map[string][]string{system.RoleAdmin: {a}, system.RoleIssuer: {a}, system.RoleSettler: {a, p.relayer.Address().Hex()}}}
+		Roles:      map[string][]string{system.RoleAdmin: {a}, system.RoleIssuer: {a}, system.RoleSettler: {a, p.relayer.Address().Hex()}}}
 	admin := p.admin.Address()
 	if id == "hub" {
 		g.App = chain.AppHub
@@ -220,4 +220,3 @@ func (p *netPlan) writeRouter(c *Consortium) error {
 	}
 	return writeTOML(filepath.Join(p.dir, "router.toml"), cfg)
 }
-
