@@ -106,8 +106,8 @@ func checkOrder(r state.Reader, chain string, s *settlement.Summary, last uint64
 func checkEntries(r state.Reader, chain string, s *settlement.Summary) error {
 	for i := range s.Entries {
 		e := &s.Entries[i]
-		if closing := getU(r, subKey(chain, e.Merchant, e.Asset, fClosing)); closing.ToBig().Cmp(e.Opening) != 0 {
-			return reject(ErrOpening, "%s/%s on %s opens at %s, booked closing %s", e.Merchant.Hex(), e.Asset, chain, e.Opening, closing.Dec())
+		if closing := ReadSubLedger(r, chain, e.Merchant, e.Asset).Closing; closing.Cmp(e.Opening) != 0 {
+			return reject(ErrOpening, "%s/%s on %s opens at %s, booked closing %s", e.Merchant.Hex(), e.Asset, chain, e.Opening, closing)
 		}
 	}
 	allocs, err := packetTotals(r, "apkt", chain, getSeq(r, chainKey("balloc", chain)), s.AllocSeq, getSeq(r, chainKey("aseq", chain)))
@@ -183,16 +183,18 @@ func apply(env *exec.Env, chain string, s *settlement.Summary) {
 		e := &s.Entries[i]
 		u := func(x *big.Int) *uint256.Int { v, _ := uint256.FromBig(x); return v }
 		m, asset := e.Merchant, e.Asset
-		addU(w, subKey(chain, m, asset, fIncome), u(e.Income))
-		addU(w, subKey(chain, m, asset, fPayouts), u(e.Payouts))
-		addU(w, subKey(chain, m, asset, fAllocIn), u(e.AllocIn))
-		addU(w, subKey(chain, m, asset, fSweepOut), u(e.SweepOut))
-		setU(w, subKey(chain, m, asset, fClosing), u(e.Closing))
-		addU(w, subKey(chain, m, asset, fPayCount), uint256.NewInt(e.PayCount))
-		addU(w, subKey(chain, m, asset, fPayoutCount), uint256.NewInt(e.PayoutCount))
-		setU(w, subKey(chain, m, asset, fEpochs), uint256.NewInt(s.Seq))
-		addU(w, mKey("tot/"+fIncome, m, asset), u(e.Income))
-		addU(w, mKey("tot/"+fPayouts, m, asset), u(e.Payouts))
+		sl := ReadSubLedger(w, chain, m, asset)
+		sl.Income.Add(sl.Income, e.Income)
+		sl.Payouts.Add(sl.Payouts, e.Payouts)
+		sl.AllocIn.Add(sl.AllocIn, e.AllocIn)
+		sl.SweepOut.Add(sl.SweepOut, e.SweepOut)
+		sl.Closing.Set(e.Closing)
+		sl.PayCount, sl.PayoutCount, sl.Epochs = sl.PayCount+e.PayCount, sl.PayoutCount+e.PayoutCount, s.Seq
+		writeRecord(w, subKey(chain, m, asset), sl)
+		tot := ReadTotals(w, m, asset)
+		tot.Income.Add(tot.Income, e.Income)
+		tot.Payouts.Add(tot.Payouts, e.Payouts)
+		writeRecord(w, mKey("tot", m, asset), tot)
 		subU(w, mKey("pa", m, asset), u(e.AllocIn))
 		subU(w, mKey("ps", m, asset), u(e.SweepOut))
 		trackMerchantChain(w, m, asset, chain)

@@ -124,8 +124,8 @@ func linesOf(chain string, rec *Statement, s *settlement.Summary, q StatementQue
 	return out
 }
 
-// Totals sums lines' flows.
-func Totals(lines []StatementLine) StatementLine {
+// SumLines sums lines' flows into a totals line.
+func SumLines(lines []StatementLine) StatementLine {
 	t := StatementLine{Chain: "TOTAL", Opening: new(big.Int), Income: new(big.Int), Payouts: new(big.Int),
 		AllocIn: new(big.Int), SweepOut: new(big.Int), Closing: new(big.Int)}
 	for _, l := range lines {

@@ -38,7 +38,8 @@ func trackMerchantChain(w state.Writer, m common.Address, asset, chain string) {
 func Balance(r state.Reader, m common.Address, asset string) *uint256.Int {
 	b := new(uint256.Int)
 	for _, c := range merchantChains(r, m, asset) {
-		b.Add(b, getU(r, subKey(c, m, asset, fClosing)))
+		closing, _ := uint256.FromBig(ReadSubLedger(r, c, m, asset).Closing)
+		b.Add(b, closing)
 	}
 	b.Add(b, getU(r, mKey("res", m, asset)))
 	b.Add(b, getU(r, mKey("pa", m, asset)))
@@ -48,14 +49,14 @@ func Balance(r state.Reader, m common.Address, asset string) *uint256.Int {
 func merchantView(env *exec.Env, a []any) ([]any, error) {
 	m, asset := exec.AddressArg(a[0]), a[1].(string)
 	g := func(kind string) any { return getU(env.State, mKey(kind, m, asset)).ToBig() }
-	return []any{g("tot/" + fIncome), g("tot/" + fPayouts), g("res"), Balance(env.State, m, asset).ToBig(), g("pa"), g("ps")}, nil
+	tot := ReadTotals(env.State, m, asset)
+	return []any{tot.Income, tot.Payouts, g("res"), Balance(env.State, m, asset).ToBig(), g("pa"), g("ps")}, nil
 }
 
 func subLedgerView(env *exec.Env, a []any) ([]any, error) {
 	m, chain, asset := exec.AddressArg(a[0]), a[1].(string), a[2].(string)
-	g := func(f string) *uint256.Int { return getU(env.State, subKey(chain, m, asset, f)) }
-	return []any{g(fIncome).ToBig(), g(fPayouts).ToBig(), g(fAllocIn).ToBig(), g(fSweepOut).ToBig(), g(fClosing).ToBig(),
-		g(fPayCount).Uint64(), g(fPayoutCount).Uint64(), g(fEpochs).Uint64()}, nil
+	sl := ReadSubLedger(env.State, chain, m, asset)
+	return []any{sl.Income, sl.Payouts, sl.AllocIn, sl.SweepOut, sl.Closing, sl.PayCount, sl.PayoutCount, sl.Epochs}, nil
 }
 
 func chainStateView(env *exec.Env, a []any) ([]any, error) {

@@ -3,14 +3,12 @@ package main
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,27 +26,21 @@ import (
 // binary: a dev chain, a new key, issue, transfer, balance, block, and a
 // receipt proof verified against the genesis validators.
 
-var (
-	cliOnce sync.Once
-	cliBin  string
-	cliErr  error
-)
+// cliBin is the binary under test, built once by TestCLIQuickstart.
+var cliBin string
+
+func buildCLI(t *testing.T) {
+	t.Helper()
+	cliBin = filepath.Join(t.TempDir(), "tally")
+	if out, err := exec.Command("go", "build", "-o", cliBin, ".").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+}
 
 func tallyBin(t *testing.T) string {
 	t.Helper()
-	cliOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "tally-cli-bin-")
-		if err != nil {
-			cliErr = err
-			return
-		}
-		cliBin = filepath.Join(dir, "tally")
-		if out, err := exec.Command("go", "build", "-o", cliBin, ".").CombinedOutput(); err != nil {
-			cliErr = fmt.Errorf("go build: %v\n%s", err, out)
-		}
-	})
-	if cliErr != nil {
-		t.Fatal(cliErr)
+	if cliBin == "" {
+		t.Fatal("buildCLI has not run")
 	}
 	return cliBin
 }
@@ -171,6 +163,7 @@ func TestCLIQuickstart(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the tally binary")
 	}
+	buildCLI(t)
 	for _, suite := range []string{crypto.SuiteSecp256k1, crypto.SuiteSM} {
 		t.Run(suite, func(t *testing.T) { quickstart(t, suite) })
 	}

@@ -78,7 +78,7 @@ var statementHeader = []string{"chain", "epoch", "from_height", "to_height", "bl
 	"asset", "opening", "income", "payouts", "alloc_in", "sweep_out", "closing", "pay_count", "payout_count"}
 
 func writeStatement(w io.Writer, format string, lines []hubchain.StatementLine) error {
-	total := hubchain.Totals(lines)
+	total := hubchain.SumLines(lines)
 	switch format {
 	case "json":
 		enc := json.NewEncoder(w)
