@@ -42,7 +42,7 @@ func subKey(chain string, m common.Address, asset string) string {
 // as one record so that booking an entry is one read and one write.
 type SubLedger struct {
 	Income, Payouts, AllocIn, SweepOut, Closing *big.Int
-	PayCount, PayoutCount, Epochs              uint64
+	PayCount, PayoutCount, Epochs               uint64
 }
 
 // Totals are a hot account's booked flows over every chain.
@@ -85,7 +85,6 @@ func mKey(kind string, m common.Address, asset string) string {
 }
 
 func operatorKey(m common.Address) string { return "hub/op/" + string(m[:]) }
-
 
 func getU(r state.Reader, key string) *uint256.Int { return state.DecodeUint(r.Get([]byte(key))) }
 

@@ -29,7 +29,6 @@ func bigSummary(seq uint64, prev *settlement.Summary, n int) *settlement.Summary
 	return out
 }
 
-
 // BenchmarkHubBooking measures summaries of 100 entries verified (quorum
 // certificate of 3 of 4 validators, Merkle branch, arithmetic, order) and
 // booked per second, through the hub chain's own block building and
