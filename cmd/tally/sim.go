@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -62,6 +63,40 @@ func simCmd() *cobra.Command {
 	f.StringVar(&htmlDir, "html", "", "write a self-contained HTML report into this directory")
 	f.StringVar(&scenario, "scenario", "", "TOML scenario file (flags given explicitly override it)")
 	f.BoolVar(&quiet, "quiet", false, "no progress output")
+	cmd.AddCommand(capacityCmd())
+	return cmd
+}
+
+func capacityCmd() *cobra.Command {
+	cfg := simulation.DefaultConfig()
+	var perChain, hub float64
+	var counts []int
+	cmd := &cobra.Command{
+		Use:   "capacity",
+		Short: "Measure one chain's capacity, then 1, 2, 4 … chains at a fixed per-chain load against the capacity model",
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			rep, err := simulation.MeasureCapacity(context.Background(), cfg, perChain, counts, hub)
+			if err != nil {
+				return err
+			}
+			out := cmd.OutOrStdout()
+			fmt.Fprintf(out, "model: %s\n", rep.Model)
+			fmt.Fprintf(out, "%6s %10s %10s %10s %8s %8s %s\n", "chains", "offered", "measured", "predicted", "ratio", "p99 ms", "invariants")
+			for _, r := range rep.Rows {
+				fmt.Fprintf(out, "%6d %10.0f %10.0f %10.0f %8.2f %8.0f %v\n", r.Chains, r.OfferedTPS, r.MeasuredTPS, r.PredictedTPS, r.Ratio, r.LatencyP99Ms, r.InvariantsOK)
+			}
+			fmt.Fprintf(out, "N chains on N machines: %.0f tx/s per chain, so %d chains ≈ %.0f tx/s (hub-bound at %d chains)\n",
+				rep.Model.PerChainTPS, 8, rep.Model.Distributed(8), rep.Model.MaxChains())
+			return nil
+		},
+	}
+	f := cmd.Flags()
+	f.Float64Var(&perChain, "per-chain", 200, "fixed offered load per chain, tx/s")
+	f.IntSliceVar(&counts, "chains", []int{1, 2, 4}, "chain counts to measure")
+	f.Float64Var(&hub, "hub-bookings", 100, "hub bookings/s, from go test -bench HubBooking ./relay/")
+	f.DurationVar(&cfg.Duration, "duration", 10*time.Second, "load per measurement")
+	f.IntVar(&cfg.Users, "users", 800, "users")
+	f.IntVar(&cfg.Merchants, "merchants", 5, "merchants")
 	return cmd
 }
 
