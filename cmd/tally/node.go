@@ -21,7 +21,7 @@ import (
 )
 
 func nodeCmd() *cobra.Command {
-	var cfgPath, devDir, suite, logLevel string
+	var cfgPath, devDir, suite, logLevel, grpcAddr, httpAddr string
 	cmd := &cobra.Command{
 		Use:   "node",
 		Short: "Run a node (with no --config: a development chain in --dev-dir)",
@@ -40,6 +40,12 @@ func nodeCmd() *cobra.Command {
 			if logLevel != "" {
 				cfg.LogLevel = logLevel
 			}
+			if grpcAddr != "" {
+				cfg.API.GRPCAddr = grpcAddr
+			}
+			if httpAddr != "" {
+				cfg.API.HTTPAddr = httpAddr
+			}
 			return runNode(cfg)
 		},
 	}
@@ -47,6 +53,8 @@ func nodeCmd() *cobra.Command {
 	cmd.Flags().StringVar(&devDir, "dev-dir", ".tally-dev", "development chain directory, created on first run")
 	cmd.Flags().StringVar(&suite, "suite", crypto.SuiteSecp256k1, "crypto suite of a new development chain: secp256k1 or sm")
 	cmd.Flags().StringVar(&logLevel, "log-level", "", "debug, info, warn or error (overrides the config)")
+	cmd.Flags().StringVar(&grpcAddr, "grpc-addr", "", "gRPC listen address (overrides the config)")
+	cmd.Flags().StringVar(&httpAddr, "http-addr", "", "HTTP/JSON listen address (overrides the config)")
 	return cmd
 }
 

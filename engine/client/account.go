@@ -3,6 +3,7 @@ package client
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -25,6 +26,8 @@ type Account struct {
 	Key     crypto.PrivateKey
 	Client  *Client
 	ChainID string
+
+	window atomic.Uint64 // the chain's tx_window, read once
 }
 
 // NewTx builds and signs a transaction against the current head.
@@ -36,11 +39,29 @@ func (a *Account) NewTx(ctx context.Context, to *common.Address, data []byte, ga
 	if gas == 0 {
 		gas = DefaultGas
 	}
-	tx := types.NewTx(a.ChainID, head+BlockLimitAhead, to, gas, data)
+	ahead, err := a.ahead(ctx)
+	if err != nil {
+		return nil, err
+	}
+	tx := types.NewTx(a.ChainID, head+ahead, to, gas, data)
 	if err := tx.Sign(a.Key); err != nil {
 		return nil, err
 	}
 	return tx, nil
+}
+
+// ahead is how far past the head to set a block limit: BlockLimitAhead,
+// or less on a chain whose tx_window is smaller.
+func (a *Account) ahead(ctx context.Context) (uint64, error) {
+	if w := a.window.Load(); w != 0 {
+		return min(BlockLimitAhead, w), nil
+	}
+	w, err := a.Client.TxWindow(ctx)
+	if err != nil {
+		return 0, err
+	}
+	a.window.Store(w)
+	return min(BlockLimitAhead, w), nil
 }
 
 // Transact signs, sends and waits for the receipt; a failed receipt is an

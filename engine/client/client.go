@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math/big"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -17,6 +18,7 @@ import (
 	"github.com/tallyhq/tally/engine/api"
 	"github.com/tallyhq/tally/engine/api/pb"
 	"github.com/tallyhq/tally/engine/proof"
+	"github.com/tallyhq/tally/engine/system"
 	"github.com/tallyhq/tally/engine/types"
 )
 
@@ -155,3 +157,19 @@ func (c *Client) Status(ctx context.Context) (*pb.StatusResponse, error) {
 
 // ErrFailed is returned by Account.Transact when the receipt is not OK.
 var ErrFailed = errors.New("transaction failed")
+
+var sysConfig = system.NewSystemConfig()
+
+// TxWindow reads the chain's block-limit window from SystemConfig.
+func (c *Client) TxWindow(ctx context.Context) (uint64, error) {
+	data, _ := sysConfig.Pack("getValue", system.CfgTxWindow)
+	r, err := c.Call(ctx, common.Address{}, &system.SystemConfigAddress, data)
+	if err != nil {
+		return 0, err
+	}
+	out, err := sysConfig.Unpack("getValue", r.Output)
+	if err != nil || r.Status != 0 {
+		return 0, fmt.Errorf("read tx_window: %s %v", r.RevertReason, err)
+	}
+	return out[0].(*big.Int).Uint64(), nil
+}

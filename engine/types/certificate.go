@@ -116,7 +116,7 @@ func VerifyCertificate(s crypto.Suite, vs *ValidatorSet, rule QuorumRule, h *Hea
 			return fmt.Errorf("%w: %s", ErrDuplicateSigner, v.Signer)
 		}
 		seen[v.Signer] = true
-		if !s.Verify(vs.Validators[i].PubKey, digest, v.Sig) {
+		if !voteSignedBy(s, vs.Validators[i], digest, v.Sig) {
 			return fmt.Errorf("%w: vote by %s", ErrCertSignature, v.Signer)
 		}
 	}
@@ -124,4 +124,17 @@ func VerifyCertificate(s crypto.Suite, vs *ValidatorSet, rule QuorumRule, h *Hea
 		return fmt.Errorf("%w: %d of %d signatures, need %d", ErrQuorum, len(seen), vs.Len(), need)
 	}
 	return nil
+}
+
+// voteSignedBy authenticates a vote the strict way, through Sender: for
+// secp256k1 that recovers the key, which pins the signature's exact form
+// (65 bytes, V in {0,1}, low S), so a certificate has one byte encoding and
+// a proof one hash. Verify alone would also accept [R||S] and either V.
+func voteSignedBy(s crypto.Suite, v Validator, digest common.Hash, sig []byte) bool {
+	pub := v.PubKey
+	if !s.TxCarriesPubKey() {
+		pub = nil
+	}
+	a, err := s.Sender(digest, sig, pub)
+	return err == nil && a == v.Address
 }
