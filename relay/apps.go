@@ -2,6 +2,7 @@ package relay
 
 import (
 	"github.com/tallyhq/tally/engine/chain"
+	"github.com/tallyhq/tally/engine/evm"
 	"github.com/tallyhq/tally/engine/exec"
 	"github.com/tallyhq/tally/engine/ledger"
 	"github.com/tallyhq/tally/engine/system"
@@ -19,5 +20,5 @@ func Executor(gen *chain.Genesis) *exec.Executor {
 	case chain.AppHub:
 		cs = append(cs, hubchain.New(), hubchain.NewDirectory())
 	}
-	return exec.NewExecutor(nil, cs...)
+	return evm.NewExecutor(evm.Options{}, cs...)
 }

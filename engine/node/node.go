@@ -22,6 +22,7 @@ import (
 	"github.com/tallyhq/tally/engine/api/pb"
 	"github.com/tallyhq/tally/engine/chain"
 	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/evm"
 	"github.com/tallyhq/tally/engine/exec"
 	"github.com/tallyhq/tally/engine/ledger"
 	"github.com/tallyhq/tally/engine/storage"
@@ -46,7 +47,7 @@ type Options struct {
 
 // BaseExecutor runs the precompiles every chain has.
 func BaseExecutor(*chain.Genesis) *exec.Executor {
-	return exec.NewExecutor(nil, append(system.Contracts(), ledger.New())...)
+	return evm.NewExecutor(evm.Options{OpenDeploy: false}, append(system.Contracts(), ledger.New())...)
 }
 
 // Node hosts chains and serves their API.
