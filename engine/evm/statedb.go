@@ -26,7 +26,17 @@ type shared struct {
 	// warm holds the precompiles, which are in every access list (EIP-2929)
 	// and never leave it, so no transaction needs to add them.
 	warm map[common.Address]struct{}
+	// native holds Tally's precompiles. They show a one-byte marker as
+	// their code so that Solidity's extcodesize check (made before a call
+	// that expects no return data) passes; calls still reach the precompile,
+	// which the EVM dispatches before looking at code.
+	native map[common.Address]struct{}
 }
+
+// nativeMarker is the code Tally's precompiles show: INVALID, never run.
+var nativeMarker = []byte{0xfe}
+
+var nativeMarkerHash = crypto.Keccak256Hash(nativeMarker)
 
 // stateDB is vm.StateDB over one transaction's TxView. It lives for one
 // transaction: accounts, code and storage go to the view (whose journal
@@ -109,6 +119,9 @@ func (s *stateDB) SetNonce(a common.Address, n uint64, _ tracing.NonceChangeReas
 // GetCodeHash follows go-ethereum: zero for an account that does not
 // exist, the empty-code hash for one without code.
 func (s *stateDB) GetCodeHash(a common.Address) common.Hash {
+	if _, ok := s.native[a]; ok {
+		return nativeMarkerHash
+	}
 	acct := s.account(a)
 	switch {
 	case acct.hasCode():
@@ -120,6 +133,9 @@ func (s *stateDB) GetCodeHash(a common.Address) common.Hash {
 }
 
 func (s *stateDB) GetCode(a common.Address) []byte {
+	if _, ok := s.native[a]; ok {
+		return nativeMarker
+	}
 	acct := s.account(a)
 	if !acct.hasCode() {
 		return nil

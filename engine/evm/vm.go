@@ -55,7 +55,8 @@ var _ exec.VM = (*VM)(nil)
 // chain's precompiles, the same the executor dispatches to).
 func New(contracts []*exec.Contract, opts Options) *VM {
 	m := &VM{opts: opts, tally: contracts, methods: make(map[common.Address]methodTable),
-		shared: &shared{codes: newByteCache[[]byte](codeCacheBytes), warm: make(map[common.Address]struct{})},
+		shared: &shared{codes: newByteCache[[]byte](codeCacheBytes), warm: make(map[common.Address]struct{}),
+			native: make(map[common.Address]struct{})},
 		jumps:  jumpCache{newByteCache[vm.BitVec](jumpCacheBytes)}}
 	m.rules = chainConfig(big.NewInt(1)).Rules(common.Big0, true, 0)
 	m.standard = vm.ActivePrecompiledContracts(m.rules)
@@ -66,6 +67,7 @@ func New(contracts []*exec.Contract, opts Options) *VM {
 		}
 		m.methods[c.Addr] = newMethodTable(c)
 		m.warm = append(m.warm, c.Addr)
+		m.shared.native[c.Addr] = struct{}{}
 	}
 	for _, a := range m.warm {
 		m.shared.warm[a] = struct{}{}
