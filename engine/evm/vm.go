@@ -57,7 +57,7 @@ func New(contracts []*exec.Contract, opts Options) *VM {
 	m := &VM{opts: opts, tally: contracts, methods: make(map[common.Address]methodTable),
 		shared: &shared{codes: newByteCache[[]byte](codeCacheBytes), warm: make(map[common.Address]struct{}),
 			native: make(map[common.Address]struct{})},
-		jumps:  jumpCache{newByteCache[vm.BitVec](jumpCacheBytes)}}
+		jumps: jumpCache{newByteCache[vm.BitVec](jumpCacheBytes)}}
 	m.rules = chainConfig(big.NewInt(1)).Rules(common.Big0, true, 0)
 	m.standard = vm.ActivePrecompiledContracts(m.rules)
 	m.warm = append(m.warm, vm.ActivePrecompiles(m.rules)...)
