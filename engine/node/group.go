@@ -24,6 +24,7 @@ type Group struct {
 	db    storage.DB
 	log   *slog.Logger
 	solo  *solo.Solo
+	pbft  *pbftDriver
 }
 
 func newGroup(n *Node, cc ChainConfig, gen *chain.Genesis, key crypto.PrivateKey, db storage.DB) (*Group, error) {
@@ -42,6 +43,20 @@ func newGroup(n *Node, cc ChainConfig, gen *chain.Genesis, key crypto.PrivateKey
 			return nil, fmt.Errorf("chain %s: %w (key %s)", gen.ChainID, errNotValidator, key.Address())
 		}
 		g.solo = solo.New(cc.Solo)
+	case chain.ConsensusPBFT:
+		if n.opts.Network == nil {
+			return nil, fmt.Errorf("chain %s runs PBFT: the node needs a network (p2p peers, or an in-process LoopNet)", gen.ChainID)
+		}
+		vs, err := c.Validators()
+		if err != nil {
+			return nil, err
+		}
+		if !vs.Contains(key.Address()) {
+			return nil, fmt.Errorf("chain %s: %w (key %s)", gen.ChainID, errNotValidator, key.Address())
+		}
+		if g.pbft, err = newPBFTDriver(g, n.opts.Network); err != nil {
+			return nil, fmt.Errorf("chain %s: %w", gen.ChainID, err)
+		}
 	default:
 		return nil, fmt.Errorf("chain %s: consensus %q is not available in this build yet", gen.ChainID, gen.Consensus)
 	}
@@ -54,8 +69,17 @@ func (g *Group) Chain() *chain.Chain { return g.chain }
 // Pool is the group's transaction pool.
 func (g *Group) Pool() *txpool.Pool { return g.pool }
 
-// run drives solo sealing: on every tick, and whenever arrivals fill a batch.
+// run drives the chain's consensus until ctx ends.
 func (g *Group) run(ctx context.Context) {
+	if g.pbft != nil {
+		g.pbft.run(ctx)
+		return
+	}
+	g.runSolo(ctx)
+}
+
+// runSolo drives solo sealing: on every tick, and whenever arrivals fill a batch.
+func (g *Group) runSolo(ctx context.Context) {
 	tick := time.NewTicker(g.cfg.Tick())
 	defer tick.Stop()
 	for {

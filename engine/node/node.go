@@ -43,6 +43,8 @@ type Options struct {
 	// Password returns a key file's passphrase; nil reads the configured
 	// password file or $TALLY_PASSWORD.
 	Password func(ChainConfig) (string, error)
+	// Network carries consensus traffic for multi-validator chains.
+	Network Network
 }
 
 // BaseExecutor runs the precompiles every chain has.

@@ -61,6 +61,27 @@ type Pool struct {
 	byNonce map[common.Hash]common.Hash
 	bytes   int
 	wake    chan struct{} // closed and replaced when transactions arrive
+	gossip  func([]*types.Tx)
+}
+
+// SetGossip installs fn, called with the transactions AddRaw admitted from
+// clients, so that they reach the other validators (who admit them with
+// AddRemote, which does not gossip again).
+func (p *Pool) SetGossip(fn func([]*types.Tx)) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.gossip = fn
+}
+
+// AddRemote admits encoded transactions relayed by a peer.
+func (p *Pool) AddRemote(raws [][]byte) []Result {
+	txs := make([]*types.Tx, len(raws))
+	res := make([]Result, len(raws))
+	for i, raw := range raws {
+		txs[i], res[i].Err = types.DecodeTx(raw)
+	}
+	p.add(txs, res)
+	return res
 }
 
 // New makes a pool for chain.
@@ -76,7 +97,8 @@ type Result struct {
 }
 
 // AddRaw decodes, validates, verifies and admits a batch of encoded
-// transactions. Signatures of the batch are verified in parallel.
+// transactions from clients. Signatures of the batch are verified in
+// parallel; what is admitted is gossiped to the other validators.
 func (p *Pool) AddRaw(raws [][]byte) []Result {
 	txs := make([]*types.Tx, len(raws))
 	res := make([]Result, len(raws))
@@ -84,6 +106,20 @@ func (p *Pool) AddRaw(raws [][]byte) []Result {
 		txs[i], res[i].Err = types.DecodeTx(raw)
 	}
 	p.add(txs, res)
+	p.mu.Lock()
+	gossip := p.gossip
+	p.mu.Unlock()
+	if gossip != nil {
+		var ok []*types.Tx
+		for i, r := range res {
+			if r.Err == nil {
+				ok = append(ok, txs[i])
+			}
+		}
+		if len(ok) > 0 {
+			gossip(ok)
+		}
+	}
 	return res
 }
 
