@@ -38,6 +38,11 @@ type ClusterConfig struct {
 	Asset string
 	// Merchants is the number of hot accounts (at least 1).
 	Merchants int
+	// Validators per chain: 1 runs solo, more run PBFT over an in-process
+	// network (Net) with every validator a node of its own.
+	Validators int
+	// Seed drives the in-process network's faults.
+	Seed uint64
 	// TickMs and BatchTxs tune solo sealing.
 	TickMs, BatchTxs int
 	// Log receives node logs.
@@ -48,7 +53,9 @@ type ClusterConfig struct {
 type Chain struct {
 	ID      string
 	Genesis *chain.Genesis
-	Node    *node.Node
+	Node    *node.Node   // the node clients talk to (validator 0)
+	Nodes   []*node.Node // every validator's node
+	Keys    []crypto.PrivateKey
 	Client  *client.Client
 	Users   []crypto.PrivateKey
 }
@@ -64,6 +71,7 @@ type Cluster struct {
 	Operator crypto.PrivateKey // the first hot account's operator everywhere
 	Merchant common.Address    // the first hot account
 	Hot      []HotAccount      // every hot account
+	Net      *node.LoopNet     // consensus traffic of multi-validator chains
 }
 
 // HotAccount is a merchant with the key that operates it on every chain.
@@ -79,7 +87,7 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 	if err != nil {
 		return nil, err
 	}
-	cl := &Cluster{Cfg: cfg, Suite: s}
+	cl := &Cluster{Cfg: cfg, Suite: s, Net: node.NewLoopNet(cfg.Seed)}
 	if cl.Admin, err = s.GenerateKey(); err != nil {
 		return nil, err
 	}
@@ -110,10 +118,8 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 
 func (cl *Cluster) startChain(id, app string, users int) (*Chain, error) {
 	s := cl.Suite
-	val, _ := s.GenerateKey()
 	c := &Chain{ID: id}
 	gen := &chain.Genesis{ChainID: id, Suite: s.Name(), Consensus: chain.ConsensusSolo, App: app,
-		Validators: []chain.GenesisValidator{{PubKey: hexutil.Encode(val.PublicKey()), Name: id + "-v0"}},
 		Roles: map[string][]string{
 			system.RoleAdmin: {cl.Admin.Address().Hex()}, system.RoleIssuer: {cl.Admin.Address().Hex()},
 			system.RoleSettler: {cl.Admin.Address().Hex(), cl.Relayer.Address().Hex()},
@@ -124,21 +130,50 @@ func (cl *Cluster) startChain(id, app string, users int) (*Chain, error) {
 		gen.Balances = append(gen.Balances, chain.GenesisBalance{Asset: cl.Cfg.Asset, Address: k.Address().Hex(),
 			Amount: strconv.FormatInt(cl.Cfg.FundingPerUser, 10)})
 	}
-	c.Genesis = gen
-	n, err := cl.startNode(id, gen, val)
-	if err != nil {
-		return nil, err
+	for v := 0; v < max(1, cl.Cfg.Validators); v++ {
+		k, _ := s.GenerateKey()
+		c.Keys = append(c.Keys, k)
+		gen.Validators = append(gen.Validators, chain.GenesisValidator{PubKey: hexutil.Encode(k.PublicKey()), Name: id + "-v" + strconv.Itoa(v)})
 	}
-	c.Node = n
-	if c.Client, err = client.Dial(n.GRPCAddr(), id); err != nil {
-		n.Stop()
+	if len(c.Keys) > 1 {
+		gen.Consensus = chain.ConsensusPBFT
+	}
+	c.Genesis = gen
+	for v, k := range c.Keys {
+		n, err := cl.startNode(id, v, gen, k)
+		if err != nil {
+			c.stopNodes()
+			return nil, err
+		}
+		c.Nodes = append(c.Nodes, n)
+	}
+	c.Node = c.Nodes[0]
+	var err error
+	if c.Client, err = client.Dial(c.Node.GRPCAddr(), id); err != nil {
+		c.stopNodes()
 		return nil, err
 	}
 	return c, nil
 }
 
-func (cl *Cluster) startNode(id string, gen *chain.Genesis, val crypto.PrivateKey) (*node.Node, error) {
-	dir := filepath.Join(cl.Cfg.Dir, id)
+func (c *Chain) stopNodes() {
+	for _, n := range c.Nodes {
+		if n != nil {
+			n.Stop()
+		}
+	}
+}
+
+// nodeDir is validator v's directory: id/ for validator 0 (as before), id/vN/ for the others.
+func (cl *Cluster) nodeDir(id string, v int) string {
+	if v == 0 {
+		return filepath.Join(cl.Cfg.Dir, id)
+	}
+	return filepath.Join(cl.Cfg.Dir, id, "v"+strconv.Itoa(v))
+}
+
+func (cl *Cluster) startNode(id string, v int, gen *chain.Genesis, val crypto.PrivateKey) (*node.Node, error) {
+	dir := cl.nodeDir(id, v)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, err
 	}
@@ -149,7 +184,7 @@ func (cl *Cluster) startNode(id string, gen *chain.Genesis, val crypto.PrivateKe
 		return nil, err
 	}
 	cfg := node.DefaultConfig()
-	cfg.Name, cfg.DataDir = id, filepath.Join(dir, "data")
+	cfg.Name, cfg.DataDir = id+"-v"+strconv.Itoa(v), filepath.Join(dir, "data")
 	cfg.API.GRPCAddr, cfg.API.HTTPAddr = "127.0.0.1:0", ""
 	cc := node.DefaultChainConfig()
 	cc.Genesis, cc.KeyFile = filepath.Join(dir, "genesis.toml"), filepath.Join(dir, "validator.key")
@@ -166,7 +201,7 @@ func (cl *Cluster) startNode(id string, gen *chain.Genesis, val crypto.PrivateKe
 	if err := writeTOMLFile(filepath.Join(dir, "node.toml"), cfg); err != nil {
 		return nil, err
 	}
-	n, err := node.New(&cfg, node.Options{Logger: cl.logger(), Executor: relay.Executor, Password: noPassword})
+	n, err := node.New(&cfg, node.Options{Logger: cl.logger(), Executor: relay.Executor, Password: noPassword, Network: cl.Net})
 	if err != nil {
 		return nil, err
 	}
@@ -262,7 +297,7 @@ func (cl *Cluster) Stop() {
 		if c.Client != nil {
 			c.Client.Close()
 		}
-		c.Node.Stop()
+		c.stopNodes()
 	}
 }
 
@@ -282,19 +317,18 @@ func (cl *Cluster) RestartNode(c *Chain, down time.Duration) error {
 	addr := c.Node.GRPCAddr()
 	c.Node.Stop()
 	time.Sleep(down)
-	dir := filepath.Join(cl.Cfg.Dir, c.ID)
-	cfg, err := node.LoadConfig(filepath.Join(dir, "node.toml"))
+	cfg, err := node.LoadConfig(filepath.Join(cl.nodeDir(c.ID, 0), "node.toml"))
 	if err != nil {
 		return err
 	}
 	cfg.API.GRPCAddr = addr
-	n, err := node.New(cfg, node.Options{Logger: cl.logger(), Executor: relay.Executor, Password: noPassword})
+	n, err := node.New(cfg, node.Options{Logger: cl.logger(), Executor: relay.Executor, Password: noPassword, Network: cl.Net})
 	if err != nil {
 		return err
 	}
 	if err := n.Start(); err != nil {
 		return err
 	}
-	c.Node = n
+	c.Node, c.Nodes[0] = n, n
 	return nil
 }

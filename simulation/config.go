@@ -10,6 +10,9 @@ import (
 type Config struct {
 	// Chains is the number of user chains.
 	Chains int `toml:"chains" json:"chains"`
+	// Validators per chain (hub included): 1 runs solo; more run PBFT over
+	// the simulator's seeded in-process network.
+	Validators int `toml:"validators" json:"validators"`
 	// Users is the number of users, spread over the chains.
 	Users int `toml:"users" json:"users"`
 	// Merchants is the number of hot accounts; popularity follows Zipf(ZipfS).
@@ -64,7 +67,7 @@ type Fault struct {
 
 // DefaultConfig finishes in well under two minutes on two cores.
 func DefaultConfig() Config {
-	return Config{Chains: 4, Users: 2000, Merchants: 10, ZipfS: 1.3, RatePerSec: 2000, Duration: 20 * time.Second,
+	return Config{Chains: 4, Validators: 1, Users: 2000, Merchants: 10, ZipfS: 1.3, RatePerSec: 2000, Duration: 20 * time.Second,
 		Mix: Mix{Pay: 0.80, Transfer: 0.15, Payout: 0.05}, EpochInterval: time.Second, Suite: "secp256k1", Seed: 1, TickMs: 10}
 }
 
@@ -73,6 +76,8 @@ func (c *Config) Validate() error {
 	switch {
 	case c.Chains < 1 || c.Chains > 64:
 		return fmt.Errorf("chains %d: use 1..64", c.Chains)
+	case c.Validators < 1 || c.Validators > 16:
+		return fmt.Errorf("validators %d: use 1..16", c.Validators)
 	case c.Users < c.Chains || c.Users > 1_000_000:
 		return fmt.Errorf("users %d: at least one per chain, at most 1000000", c.Users)
 	case c.Merchants < 1 || c.Merchants > 1000:

@@ -16,6 +16,7 @@ type Scenario struct {
 	Name        string          `toml:"name"`
 	Description string          `toml:"description"`
 	Chains      *int            `toml:"chains"`
+	Validators  *int            `toml:"validators"`
 	Users       *int            `toml:"users"`
 	Merchants   *int            `toml:"merchants"`
 	ZipfS       *float64        `toml:"zipf_s"`
@@ -64,6 +65,7 @@ func LoadScenario(path string) (*Scenario, error) {
 func (sc *Scenario) Config(base Config) (Config, error) {
 	c := base
 	setInt(&c.Chains, sc.Chains)
+	setInt(&c.Validators, sc.Validators)
 	setInt(&c.Users, sc.Users)
 	setInt(&c.Merchants, sc.Merchants)
 	setInt(&c.RatePerSec, sc.Rate)
@@ -125,6 +127,8 @@ func (sc *Scenario) Apply(fromFlags Config, flags *pflag.FlagSet) Config {
 		switch f.Name {
 		case "chains":
 			c.Chains = fromFlags.Chains
+		case "validators":
+			c.Validators = fromFlags.Validators
 		case "users":
 			c.Users = fromFlags.Users
 		case "merchants":

@@ -16,12 +16,20 @@ import (
 	"github.com/tallyhq/tally/relay"
 )
 
-func startTestCluster(t *testing.T, chains int) *Cluster {
+func startTestCluster(t *testing.T, chains int) *Cluster { return startValidatorCluster(t, chains, 1) }
+
+// startValidatorCluster starts a hub and user chains with v validators each
+// (PBFT over an in-process network when v > 1).
+func startValidatorCluster(t *testing.T, chains, v int) *Cluster {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
+	tick := 5
+	if v > 1 {
+		tick = 20
+	}
 	cl, err := StartCluster(ctx, ClusterConfig{Dir: t.TempDir(), UserChains: chains, Suite: crypto.SuiteSecp256k1,
-		UsersPerChain: 8, FundingPerUser: 1_000_000, Asset: "CNY", TickMs: 5})
+		UsersPerChain: 8, FundingPerUser: 1_000_000, Asset: "CNY", TickMs: tick, Validators: v, Seed: 3})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +111,19 @@ func TestSettlementEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts four nodes")
 	}
-	cl := startTestCluster(t, 3)
+	settlementEndToEnd(t, startTestCluster(t, 3))
+}
+
+// TestSettlementEndToEndPBFT is the same with a hub and three user chains
+// of four PBFT validators each: sixteen nodes in one process.
+func TestSettlementEndToEndPBFT(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts sixteen nodes")
+	}
+	settlementEndToEnd(t, startValidatorCluster(t, 3, 4))
+}
+
+func settlementEndToEnd(t *testing.T, cl *Cluster) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	opts := relay.DefaultOptions()

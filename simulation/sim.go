@@ -66,7 +66,7 @@ func (s *sim) start(ctx context.Context, dir string) error {
 	}
 	cl, err := StartCluster(ctx, ClusterConfig{Dir: dir, UserChains: chains, Suite: s.cfg.Suite,
 		UsersPerChain: max(1, s.cfg.Users/chains), FundingPerUser: 100_000_000, Asset: s.cfg.assetOf(),
-		Merchants: s.cfg.Merchants, TickMs: s.cfg.TickMs, Log: s.log})
+		Merchants: s.cfg.Merchants, TickMs: s.cfg.TickMs, Log: s.log, Validators: s.cfg.Validators, Seed: s.cfg.Seed})
 	if err != nil {
 		return err
 	}

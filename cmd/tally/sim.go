@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"fmt"
 	"os"
 	"os/signal"
@@ -35,12 +36,13 @@ func simCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			var progress *os.File
+			var progress io.Writer // a nil interface, not a typed nil, when quiet
 			if !quiet {
 				progress = os.Stderr
-				fmt.Fprintf(os.Stderr, "starting %d user chains + hub, %d users, %d merchants, %s of load...\n", cfg.Chains, cfg.Users, cfg.Merchants, cfg.Duration)
+				fmt.Fprintf(os.Stderr, "starting %d user chains + hub (%d validators each), %d users, %d merchants, %s of load...\n",
+					cfg.Chains, cfg.Validators, cfg.Users, cfg.Merchants, cfg.Duration)
 			}
-			res, err := simulation.Run(ctx, cfg, progressWriter(progress))
+			res, err := simulation.Run(ctx, cfg, progress)
 			if err != nil {
 				return err
 			}
@@ -49,6 +51,7 @@ func simCmd() *cobra.Command {
 	}
 	f := cmd.Flags()
 	f.IntVar(&cfg.Chains, "chains", cfg.Chains, "user chains")
+	f.IntVar(&cfg.Validators, "validators", cfg.Validators, "validators per chain (more than 1 runs PBFT)")
 	f.IntVar(&cfg.Users, "users", cfg.Users, "users, spread over the chains")
 	f.IntVar(&cfg.Merchants, "merchants", cfg.Merchants, "hot accounts (Zipf popularity)")
 	f.Float64Var(&cfg.ZipfS, "zipf", cfg.ZipfS, "Zipf exponent (> 1)")
@@ -98,17 +101,6 @@ func capacityCmd() *cobra.Command {
 	f.IntVar(&cfg.Users, "users", 800, "users")
 	f.IntVar(&cfg.Merchants, "merchants", 5, "merchants")
 	return cmd
-}
-
-type writerFunc func(p []byte) (int, error)
-
-func (w writerFunc) Write(p []byte) (int, error) { return w(p) }
-
-func progressWriter(f *os.File) writerFunc {
-	if f == nil {
-		return nil
-	}
-	return f.Write
 }
 
 func report(cmd *cobra.Command, res *simulation.Result, jsonPath, htmlDir string) error {
