@@ -21,6 +21,7 @@ import (
 	"github.com/tallyhq/tally/engine/chain"
 	"github.com/tallyhq/tally/engine/client"
 	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/p2p/ca"
 	"github.com/tallyhq/tally/hubchain"
 	"github.com/tallyhq/tally/userchain"
 )
@@ -38,9 +39,15 @@ func netInitCmd() *cobra.Command {
 		Use:   "init",
 		Short: "Generate keys, genesis files (light clients and merchants registered), node, relay and router configs",
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			if validators != 1 || p.consensus != chain.ConsensusSolo {
-				return errors.New("this build runs one validator per chain (--validators 1 --consensus solo); multi-validator PBFT and Raft chains come with their engines")
+			if validators < 1 || validators > 7 {
+				return errors.New("--validators must be 1..7")
 			}
+			if validators == 1 {
+				p.consensus = chain.ConsensusSolo
+			} else if p.consensus != chain.ConsensusPBFT {
+				return fmt.Errorf("--consensus %s: multi-validator chains run pbft in this build (raft comes with its engine)", p.consensus)
+			}
+			p.validators = validators
 			if p.users < 1 || p.users > 8 || p.merchants < 1 {
 				return errors.New("--user-chains must be 1..8 and --merchants at least 1")
 			}
@@ -52,6 +59,11 @@ func netInitCmd() *cobra.Command {
 				return err
 			}
 			p.suite = s
+			if validators > 1 {
+				if _, err := ca.InitCA(filepath.Join(p.dir, "ca")); err != nil {
+					return err
+				}
+			}
 			cons, err := p.build()
 			if err != nil {
 				return err
@@ -68,7 +80,7 @@ func netInitCmd() *cobra.Command {
 	f.StringVar(&p.dir, "out", "tally-net", "directory to create")
 	f.IntVar(&p.users, "user-chains", 2, "user chains")
 	f.IntVar(&validators, "validators", 1, "validators per chain")
-	f.StringVar(&p.consensus, "consensus", chain.ConsensusSolo, "consensus of every chain")
+	f.StringVar(&p.consensus, "consensus", chain.ConsensusPBFT, "consensus of multi-validator chains (one validator always runs solo)")
 	f.StringVar(&p.suiteName, "crypto", crypto.SuiteSecp256k1, "crypto suite: secp256k1 or sm")
 	f.IntVar(&p.merchants, "merchants", 1, "hot accounts to register")
 	f.StringVar(&p.asset, "asset", "CNY", "asset code")
@@ -181,17 +193,19 @@ func runningPID(dir, name string) (int, bool) {
 // waitReady waits for a chain's node to answer; the relay and router are
 // given a moment to connect.
 func waitReady(c *Consortium, name string) error {
-	addr := ""
+	addr, chainID := "", ""
 	for _, ch := range append([]NetChain{c.Hub}, c.Users...) {
-		if ch.ID == name {
-			addr = ch.GRPC
+		for _, nd := range ch.Nodes {
+			if nd.Name == name {
+				addr, chainID = nd.GRPC, ch.ID
+			}
 		}
 	}
 	if addr == "" {
 		time.Sleep(500 * time.Millisecond)
 		return nil
 	}
-	cl, err := client.Dial(addr, name)
+	cl, err := client.Dial(addr, chainID)
 	if err != nil {
 		return err
 	}

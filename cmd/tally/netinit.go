@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -12,6 +13,7 @@ import (
 	"github.com/tallyhq/tally/engine/crypto"
 	"github.com/tallyhq/tally/engine/exec"
 	"github.com/tallyhq/tally/engine/node"
+	"github.com/tallyhq/tally/engine/p2p/ca"
 	"github.com/tallyhq/tally/engine/settlement"
 	"github.com/tallyhq/tally/engine/system"
 	"github.com/tallyhq/tally/engine/types"
@@ -35,11 +37,20 @@ type Consortium struct {
 	Processes map[string]string `toml:"processes"` // name → config file
 }
 
-// NetChain is one chain of the consortium.
+// NetChain is one chain of the consortium; GRPC and HTTP are validator 0's.
 type NetChain struct {
-	ID   string `toml:"id"`
-	GRPC string `toml:"grpc"`
-	HTTP string `toml:"http"`
+	ID    string    `toml:"id"`
+	GRPC  string    `toml:"grpc"`
+	HTTP  string    `toml:"http"`
+	Nodes []NetNode `toml:"nodes"`
+}
+
+// NetNode is one validator's process.
+type NetNode struct {
+	Name   string `toml:"name"`
+	GRPC   string `toml:"grpc"`
+	P2P    string `toml:"p2p"`
+	NodeID string `toml:"node_id"`
 }
 
 // NetMerchant is a hot account and its operator's key file.
@@ -52,10 +63,11 @@ type NetMerchant struct {
 type netPlan struct {
 	dir, suiteName, consensus, asset string
 	users, merchants, basePort       int
+	validators                       int
 	suite                            crypto.Suite
 	admin, relayer, routerKey        crypto.PrivateKey
 	hot                              []hot
-	vals                             map[string]crypto.PrivateKey
+	vals                             map[string][]crypto.PrivateKey
 }
 
 type hot struct {
@@ -71,7 +83,15 @@ func (p *netPlan) chainIDs() []string {
 	return ids
 }
 
-func (p *netPlan) port(i, off int) string { return "127.0.0.1:" + strconv.Itoa(p.basePort+10*i+off) }
+// port is chain i, validator v's port: base + 100i + 10v + off (0 gRPC, 1 HTTP, 2 p2p).
+func (p *netPlan) port(i, v, off int) string {
+	return "127.0.0.1:" + strconv.Itoa(p.basePort+100*i+10*v+off)
+}
+
+// routerPort is past every chain's ports.
+func (p *netPlan) routerPort(off int) string {
+	return "127.0.0.1:" + strconv.Itoa(p.basePort+100*(p.users+1)+off)
+}
 
 // build generates keys, genesis files with the light clients and merchants
 // registered by setup calls, node configs, and relay and router configs.
@@ -80,16 +100,18 @@ func (p *netPlan) build() (*Consortium, error) {
 		return nil, err
 	}
 	cons := &Consortium{Suite: p.suiteName, Consensus: p.consensus, Asset: p.asset, Admin: p.admin.Address().Hex(),
-		Processes: map[string]string{}, Router: p.port(9, 0), RouterAPI: p.port(9, 1)}
+		Processes: map[string]string{}, Router: p.routerPort(0), RouterAPI: p.routerPort(1)}
 	for _, h := range p.hot {
 		cons.Merchants = append(cons.Merchants, NetMerchant{Address: h.addr.Hex(), Operator: filepath.Join("keys", "operator-"+h.addr.Hex()[2:10]+".key")})
 	}
 	for i, id := range p.chainIDs() {
-		nc := NetChain{ID: id, GRPC: p.port(i, 0), HTTP: p.port(i, 1)}
-		if err := p.writeChain(id, nc); err != nil {
+		nc := NetChain{ID: id, GRPC: p.port(i, 0, 0), HTTP: p.port(i, 0, 1)}
+		if err := p.writeChain(i, id, &nc); err != nil {
 			return nil, err
 		}
-		cons.Processes[id] = filepath.Join(id, "node.toml")
+		for _, nd := range nc.Nodes {
+			cons.Processes[nd.Name] = filepath.Join(id, nd.Name, "node.toml")
+		}
 		if id == "hub" {
 			cons.Hub = nc
 		} else {
@@ -131,16 +153,22 @@ func (p *netPlan) keys() error {
 			return e
 		}
 	}
-	p.vals = map[string]crypto.PrivateKey{}
+	p.vals = map[string][]crypto.PrivateKey{}
 	for _, id := range p.chainIDs() {
-		p.vals[id], _ = p.suite.GenerateKey()
+		for v := 0; v < p.validators; v++ {
+			k, _ := p.suite.GenerateKey()
+			p.vals[id] = append(p.vals[id], k)
+		}
 	}
 	return err
 }
 
 func (p *netPlan) lightClient(id string) *settlement.Client {
-	v := p.vals[id]
-	vs, _ := types.NewValidatorSet(p.suite, []types.Validator{{Address: v.Address(), PubKey: v.PublicKey()}})
+	var list []types.Validator
+	for _, v := range p.vals[id] {
+		list = append(list, types.Validator{Address: v.Address(), PubKey: v.PublicKey()})
+	}
+	vs, _ := types.NewValidatorSet(p.suite, list)
 	return &settlement.Client{ChainID: id, Suite: p.suiteName, Rule: uint8(types.QuorumBFT), Validators: vs.Encode(), FromHeight: 1}
 }
 
@@ -155,8 +183,10 @@ func setupCall(from common.Address, c *exec.Contract, note, method string, args 
 func (p *netPlan) genesis(id string) *chain.Genesis {
 	a := p.admin.Address().Hex()
 	g := &chain.Genesis{ChainID: id, Suite: p.suiteName, Consensus: p.consensus, App: chain.AppUser,
-		Validators: []chain.GenesisValidator{{PubKey: hexutil.Encode(p.vals[id].PublicKey()), Name: id + "-v0"}},
-		Roles:      map[string][]string{system.RoleAdmin: {a}, system.RoleIssuer: {a}, system.RoleSettler: {a, p.relayer.Address().Hex()}}}
+		Roles: map[string][]string{system.RoleAdmin: {a}, system.RoleIssuer: {a}, system.RoleSettler: {a, p.relayer.Address().Hex()}}}
+	for v, k := range p.vals[id] {
+		g.Validators = append(g.Validators, chain.GenesisValidator{PubKey: hexutil.Encode(k.PublicKey()), Name: id + "-v" + strconv.Itoa(v)})
+	}
 	admin := p.admin.Address()
 	if id == "hub" {
 		g.App = chain.AppHub
@@ -178,7 +208,9 @@ func (p *netPlan) genesis(id string) *chain.Genesis {
 	return g
 }
 
-func (p *netPlan) writeChain(id string, nc NetChain) error {
+// writeChain writes the chain's genesis and, per validator, a key, a TLS
+// certificate from the consortium CA and a node config; nc gets the nodes.
+func (p *netPlan) writeChain(i int, id string, nc *NetChain) error {
 	dir := filepath.Join(p.dir, id)
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
@@ -190,16 +222,65 @@ func (p *netPlan) writeChain(id string, nc NetChain) error {
 	if err := writeTOML(filepath.Join(dir, "genesis.toml"), g); err != nil {
 		return err
 	}
-	if err := crypto.SaveKeyFile(filepath.Join(dir, "validator.key"), p.vals[id], os.Getenv("TALLY_PASSWORD")); err != nil {
+	for v := range p.vals[id] {
+		nd, err := p.issueNode(i, v, id)
+		if err != nil {
+			return err
+		}
+		nc.Nodes = append(nc.Nodes, nd)
+	}
+	for v, nd := range nc.Nodes {
+		if err := p.writeNode(id, v, nd, nc.Nodes); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (p *netPlan) issueNode(i, v int, id string) (NetNode, error) {
+	name := id + "-v" + strconv.Itoa(v)
+	nd := NetNode{Name: name, GRPC: p.port(i, v, 0), P2P: p.port(i, v, 2)}
+	if p.validators == 1 {
+		return nd, nil // solo: no p2p
+	}
+	iss, err := ca.IssueNode(filepath.Join(p.dir, "ca"), filepath.Join(p.dir, id, name, "tls"), name, nil)
+	if err != nil {
+		return nd, err
+	}
+	nd.NodeID = iss.ID.String()
+	return nd, nil
+}
+
+func (p *netPlan) writeNode(id string, v int, nd NetNode, all []NetNode) error {
+	dir := filepath.Join(p.dir, id, nd.Name)
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	if err := crypto.SaveKeyFile(filepath.Join(dir, "validator.key"), p.vals[id][v], os.Getenv("TALLY_PASSWORD")); err != nil {
 		return err
 	}
 	cfg := node.DefaultConfig()
-	cfg.Name, cfg.DataDir = id+"-v0", "data"
-	cfg.API.GRPCAddr, cfg.API.HTTPAddr = nc.GRPC, nc.HTTP
+	cfg.Name, cfg.DataDir = nd.Name, "data"
+	cfg.API.GRPCAddr, cfg.API.HTTPAddr = nd.GRPC, strings.TrimSuffix(nd.GRPC, nd.GRPC[strings.LastIndex(nd.GRPC, ":"):])+portPlus(nd.GRPC, 1)
 	cc := node.DefaultChainConfig()
-	cc.Genesis, cc.KeyFile = "genesis.toml", "validator.key"
+	cc.Genesis, cc.KeyFile = "../genesis.toml", "validator.key"
+	if p.validators > 1 {
+		cfg.P2P = node.P2PConfig{ListenAddr: nd.P2P, TLSDir: "tls"}
+		for k, peer := range all {
+			cc.Validators = append(cc.Validators, node.ValidatorPeer{Validator: p.vals[id][k].Address().Hex(), NodeID: peer.NodeID})
+			if peer.Name != nd.Name {
+				cfg.P2P.Peers = append(cfg.P2P.Peers, peer.NodeID+"@"+peer.P2P)
+			}
+		}
+	}
 	cfg.Chains = []node.ChainConfig{cc}
 	return writeTOML(filepath.Join(dir, "node.toml"), cfg)
+}
+
+// portPlus is ":port+d" of a host:port.
+func portPlus(addr string, d int) string {
+	n, _ := strconv.Atoi(addr[strings.LastIndex(addr, ":")+1:])
+	return ":" + strconv.Itoa(n+d)
 }
 
 func (p *netPlan) writeRelay(c *Consortium) error {

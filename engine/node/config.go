@@ -24,8 +24,29 @@ type Config struct {
 	LogLevel string `toml:"log_level"`
 	// API sets the client API listeners.
 	API APIConfig `toml:"api"`
+	// P2P is the node-to-node network (needed by multi-validator chains).
+	P2P P2PConfig `toml:"p2p"`
 	// Chains are the hosted chains (groups).
 	Chains []ChainConfig `toml:"chains"`
+}
+
+// P2PConfig sets the node-to-node network: gRPC streams over mutual TLS
+// with certificates from the consortium CA.
+type P2PConfig struct {
+	// ListenAddr is where peers connect (host:port); empty disables p2p.
+	ListenAddr string `toml:"listen_addr"`
+	// TLSDir holds node.key, node.crt, ca.crt and crl.pem (tally ca issue-node).
+	TLSDir string `toml:"tls_dir"`
+	// Peers are "nodeid@host:port" addresses to dial.
+	Peers []string `toml:"peers"`
+}
+
+// ValidatorPeer says which p2p node holds a validator's key.
+type ValidatorPeer struct {
+	// Validator is the validator's address on the chain.
+	Validator string `toml:"validator"`
+	// NodeID is the hex id of the node's TLS certificate key.
+	NodeID string `toml:"node_id"`
 }
 
 // APIConfig sets the client API listeners.
@@ -54,6 +75,8 @@ type ChainConfig struct {
 	Solo solo.Config `toml:"solo"`
 	// Pool bounds the transaction pool.
 	Pool txpool.Config `toml:"pool"`
+	// Validators maps the chain's validators to p2p nodes (multi-validator chains).
+	Validators []ValidatorPeer `toml:"validators"`
 }
 
 // Tick is the consensus tick as a duration.
@@ -98,6 +121,7 @@ func (c *Config) resolve(dir string) {
 		return filepath.Join(dir, p)
 	}
 	c.DataDir = abs(c.DataDir)
+	c.P2P.TLSDir = abs(c.P2P.TLSDir)
 	for i := range c.Chains {
 		ch := &c.Chains[i]
 		ch.Genesis, ch.KeyFile, ch.PasswordFile = abs(ch.Genesis), abs(ch.KeyFile), abs(ch.PasswordFile)

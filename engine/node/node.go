@@ -15,16 +15,19 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"google.golang.org/grpc"
 
 	"github.com/tallyhq/tally/engine/api"
 	"github.com/tallyhq/tally/engine/api/pb"
 	"github.com/tallyhq/tally/engine/chain"
+	"github.com/tallyhq/tally/engine/consensus/pbft"
 	"github.com/tallyhq/tally/engine/crypto"
 	"github.com/tallyhq/tally/engine/evm"
 	"github.com/tallyhq/tally/engine/exec"
 	"github.com/tallyhq/tally/engine/ledger"
+	"github.com/tallyhq/tally/engine/p2p"
 	"github.com/tallyhq/tally/engine/storage"
 	"github.com/tallyhq/tally/engine/system"
 	"github.com/tallyhq/tally/engine/txpool"
@@ -65,6 +68,8 @@ type Node struct {
 	grpcSrv          *grpc.Server
 	httpSrv          *http.Server
 
+	p2p *p2p.Network
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 	httpWG sync.WaitGroup
@@ -85,13 +90,75 @@ func New(cfg *Config, opts Options) (*Node, error) {
 	}
 	n := &Node{cfg: cfg, opts: opts, log: opts.Logger.With("node", cfg.Name), groups: make(map[string]*Group),
 		metrics: newMetrics(), fatal: make(chan error, 1)}
+	if err := n.startP2P(); err != nil {
+		return nil, err
+	}
 	for _, cc := range cfg.Chains {
 		if err := n.openGroup(cc); err != nil {
 			n.closeGroups()
+			n.stopP2P()
 			return nil, err
 		}
 	}
 	return n, nil
+}
+
+// startP2P starts the node-to-node network when the config asks for one
+// and no network was injected.
+func (n *Node) startP2P() error {
+	pc := n.cfg.P2P
+	if pc.ListenAddr == "" || n.opts.Network != nil {
+		return nil
+	}
+	creds, err := p2p.LoadTLS(pc.TLSDir)
+	if err != nil {
+		return fmt.Errorf("p2p credentials in %s: %w", pc.TLSDir, err)
+	}
+	cfg := p2p.DefaultConfig()
+	cfg.ListenAddr, cfg.Peers = pc.ListenAddr, pc.Peers
+	cfg.MaxMsgBytes = pbft.MaxMessageBytes + 4<<20 // a full proposal must fit one frame
+	cfg.QueueBytes = max(cfg.QueueBytes, 2*cfg.MaxMsgBytes)
+	net, err := p2p.New(cfg, creds, n.log)
+	if err != nil {
+		return err
+	}
+	peers, err := n.validatorPeers()
+	if err != nil {
+		return err
+	}
+	if err := net.Start(); err != nil {
+		return err
+	}
+	n.p2p, n.opts.Network = net, NewP2PNet(net, peers)
+	return nil
+}
+
+// validatorPeers reads every chain's validator → node id table; a chain's
+// genesis is read for its id.
+func (n *Node) validatorPeers() (map[string]map[common.Address]p2p.NodeID, error) {
+	out := map[string]map[common.Address]p2p.NodeID{}
+	for _, cc := range n.cfg.Chains {
+		gen, err := chain.LoadGenesis(cc.Genesis)
+		if err != nil {
+			return nil, err
+		}
+		m := map[common.Address]p2p.NodeID{}
+		for _, v := range cc.Validators {
+			id, err := p2p.ParseNodeID(v.NodeID)
+			if err != nil || !common.IsHexAddress(v.Validator) {
+				return nil, fmt.Errorf("%w: chain %s validator %q node %q: %v", ErrConfig, gen.ChainID, v.Validator, v.NodeID, err)
+			}
+			m[common.HexToAddress(v.Validator)] = id
+		}
+		out[gen.ChainID] = m
+	}
+	return out, nil
+}
+
+func (n *Node) stopP2P() {
+	if n.p2p != nil {
+		n.p2p.Stop()
+	}
 }
 
 func readPassword(cc ChainConfig) (string, error) {
@@ -230,6 +297,7 @@ func (n *Node) Stop() {
 			n.httpWG.Wait() // handlers still running on closed connections
 		}
 		n.wg.Wait()
+		n.stopP2P()
 		n.closeGroups()
 		n.log.Info("node stopped")
 	})
