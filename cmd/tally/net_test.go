@@ -159,3 +159,10 @@ func TestNetInitUpPayStatement(t *testing.T) {
 		t.Fatalf("net status: %s", st)
 	}
 }
+
+func cmdOutput(bin string, args ...string) (string, error) {
+	cmd := exec.Command(bin, args...)
+	cmd.Env = append(os.Environ(), "TALLY_PASSWORD=")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}

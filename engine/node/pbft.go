@@ -42,7 +42,14 @@ type pbftDriver struct {
 	inbox   chan *pbft.Message
 	results chan func() error
 	built   map[common.Hash]*chain.Executed // executed proposals, by header hash
+	ticks   uint64
+	syncing atomic.Bool
 }
+
+// CatchUpTicks is how often a validator asks a peer for blocks past its
+// head, so that one restarted on an idle chain catches up without waiting
+// for new traffic.
+const CatchUpTicks = 100
 
 type inbound struct {
 	from    common.Address
@@ -183,6 +190,7 @@ func (d *pbftDriver) run(ctx context.Context) {
 		case <-tick.C:
 			d.m.HasPending(d.g.pool.Len() > 0)
 			d.m.Tick()
+			d.catchUp(ctx)
 		case <-arrived:
 			d.m.HasPending(d.g.pool.Len() > 0)
 		case msg := <-d.inbox:
@@ -352,9 +360,28 @@ func (d *pbftDriver) afterCommit(e *chain.Executed, start time.Time) {
 	}
 }
 
+// catchUp asks the next peer in turn for blocks past the head.
+func (d *pbftDriver) catchUp(ctx context.Context) {
+	d.ticks++
+	vs := d.vs.Load()
+	if d.ticks%CatchUpTicks != 0 || vs.Len() < 2 {
+		return
+	}
+	peer := vs.Validators[int(d.ticks/CatchUpTicks)%vs.Len()].Address
+	if peer == d.g.key.Address() {
+		return
+	}
+	head := d.g.chain.Head().Height
+	go d.sync(ctx, pbft.SyncRequest{Height: head + MaxSyncBlocks, Peers: []common.Address{peer}})
+}
+
 // sync fetches missing blocks from the peers named, verifies each against
-// the certificate and applies them on the loop.
+// the certificate and applies them on the loop. One runs at a time.
 func (d *pbftDriver) sync(ctx context.Context, req pbft.SyncRequest) {
+	if !d.syncing.CompareAndSwap(false, true) {
+		return
+	}
+	defer d.syncing.Store(false)
 	from := d.g.chain.Head().Height + 1
 	for _, peer := range req.Peers {
 		fctx, cancel := context.WithTimeout(ctx, 10*time.Second)
