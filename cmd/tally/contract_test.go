@@ -18,9 +18,9 @@ func TestCLIContracts(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds and runs the tally binary")
 	}
-	if cliBin == "" {
-		buildCLI(t)
-	}
+	// TestCLIQuickstart's binary lives in its own temporary directory,
+	// gone once it ends: use the binary built once for the whole run.
+	cliBin = netBin(t)
 	root := t.TempDir()
 	dev := filepath.Join(root, "dev")
 	addr := newDevChain(t, dev, crypto.SuiteSecp256k1)
