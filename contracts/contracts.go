@@ -47,3 +47,12 @@ func Names() []string {
 	}
 	return out
 }
+
+// ABIJSON returns a compiled contract's ABI as the JSON solc wrote.
+func ABIJSON(name string) ([]byte, error) {
+	b, err := build.ReadFile("build/" + name + ".abi")
+	if err != nil {
+		return nil, fmt.Errorf("contracts: no ABI for %q", name)
+	}
+	return b, nil
+}
