@@ -86,7 +86,7 @@ func encodeBlock(t *testing.T, rs []*types.Receipt, blk *state.Block) []byte {
 // transfers give the same receipts and change set on the DAG scheduler as
 // serially, byte for byte.
 func TestParallelMatchesSerialWithEVM(t *testing.T) {
-	blocks := 400
+	blocks := 2000
 	if testing.Short() {
 		blocks = 60
 	}
