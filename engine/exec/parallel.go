@@ -73,13 +73,7 @@ func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*ty
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	accs := make([][]Access, len(txs))
-	barrier := make([]bool, len(txs))
-	for i, tx := range txs {
-		var ok bool
-		accs[i], ok = x.Conflicts(tx, senders[i])
-		barrier[i] = !ok
-	}
+	accs, barrier := x.declare(txs, senders, workers)
 	receipts := make([]*types.Receipt, len(txs))
 	for _, idx := range waves(Schedule(accs, barrier)) {
 		if len(idx) == 1 && barrier[idx[0]] {
@@ -93,6 +87,27 @@ func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*ty
 		x.parallelWave(bc, blk, txs, senders, accs, idx, receipts, workers)
 	}
 	return receipts, nil
+}
+
+// declare decodes every transaction's declared accesses, on all workers:
+// decoding is pure, and serial it would be most of the scheduler's cost.
+func (x *Executor) declare(txs []*types.Tx, senders []common.Address, workers int) ([][]Access, []bool) {
+	accs := make([][]Access, len(txs))
+	barrier := make([]bool, len(txs))
+	var wg sync.WaitGroup
+	for w := 0; w < workers; w++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := w; i < len(txs); i += workers {
+				var ok bool
+				accs[i], ok = x.Conflicts(txs[i], senders[i])
+				barrier[i] = !ok
+			}
+		}()
+	}
+	wg.Wait()
+	return accs, barrier
 }
 
 // waves groups transaction indexes by wave, each group in block order.
