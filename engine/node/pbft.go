@@ -46,6 +46,11 @@ type pbftDriver struct {
 	syncing atomic.Bool
 }
 
+// ViewTimeout is how long a view may run with work pending before a
+// validator asks for a view change: long enough to carry and execute a
+// full block on a loaded machine, short enough to replace a dead leader.
+const ViewTimeout = 3 * time.Second
+
 // CatchUpTicks is how often a validator asks a peer for blocks past its
 // head, so that one restarted on an idle chain catches up without waiting
 // for new traffic.
@@ -95,6 +100,11 @@ func (d *pbftDriver) newMachine() error {
 	}
 	cfg := pbft.DefaultConfig()
 	cfg.ChainID, cfg.Suite, cfg.Validators, cfg.Self, cfg.Signer, cfg.Logger = c.ID(), c.Suite(), vs, d.g.key.Address(), d.g.key, d.g.log
+	// The machine counts ticks; timeouts are meant in time: a view may run
+	// ViewTimeout before anyone asks to change it, up to a minute when doubled.
+	tickMs := max(1, d.g.cfg.TickMs)
+	cfg.BaseTimeoutTicks = max(cfg.BaseTimeoutTicks, int(ViewTimeout.Milliseconds())/tickMs)
+	cfg.MaxTimeoutTicks = max(cfg.MaxTimeoutTicks, 60_000/tickMs)
 	m, err := pbft.New(cfg, st)
 	if err != nil {
 		return err
@@ -299,7 +309,20 @@ func (d *pbftDriver) check(raw []byte, hash common.Hash, height, view uint64) (*
 	if !d.vs.Load().Contains(h.Proposer) {
 		return nil, fmt.Errorf("%w: proposer %s is not a validator", chain.ErrBadBlock, h.Proposer)
 	}
+	d.reusePooled(b)
 	return d.g.chain.Verify(b)
+}
+
+// reusePooled swaps in the pool's copy of every transaction it holds: same
+// hash, same bytes, and a signature this node already verified — so a
+// validator checks each signature once, at admission, not again in blocks.
+func (d *pbftDriver) reusePooled(b *types.Block) {
+	s := d.g.chain.Suite()
+	for i, tx := range b.Txs {
+		if pooled := d.g.pool.Lookup(tx.Hash(s)); pooled != nil {
+			b.Txs[i] = pooled
+		}
+	}
 }
 
 // propose builds this validator's block from the pool.

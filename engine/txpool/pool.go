@@ -216,6 +216,17 @@ func (p *Pool) Len() int {
 	return len(p.byHash)
 }
 
+// Lookup returns the pending transaction with hash, or nil. Its sender is
+// already verified and cached.
+func (p *Pool) Lookup(hash common.Hash) *types.Tx {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if i, ok := p.byHash[hash]; ok {
+		return p.queue[i]
+	}
+	return nil
+}
+
 // Has reports whether hash is pending.
 func (p *Pool) Has(hash common.Hash) bool {
 	p.mu.Lock()
