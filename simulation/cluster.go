@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -72,6 +73,15 @@ type Cluster struct {
 	Merchant common.Address    // the first hot account
 	Hot      []HotAccount      // every hot account
 	Net      *node.LoopNet     // consensus traffic of multi-validator chains
+
+	mu sync.RWMutex // guards Users while a chain is added at runtime
+}
+
+// UserChains is a snapshot of the user chains, safe while chains are added.
+func (cl *Cluster) UserChains() []*Chain {
+	cl.mu.RLock()
+	defer cl.mu.RUnlock()
+	return append([]*Chain(nil), cl.Users...)
 }
 
 // HotAccount is a merchant with the key that operates it on every chain.
@@ -280,12 +290,18 @@ func (cl *Cluster) registerUserChain(ctx context.Context, u *Chain) error {
 
 // AddUserChain starts and registers one more user chain at runtime.
 func (cl *Cluster) AddUserChain(ctx context.Context) (*Chain, error) {
-	u, err := cl.startChain("user-"+strconv.Itoa(len(cl.Users)+1), chain.AppUser, cl.Cfg.UsersPerChain)
+	u, err := cl.startChain("user-"+strconv.Itoa(len(cl.UserChains())+1), chain.AppUser, cl.Cfg.UsersPerChain)
 	if err != nil {
 		return nil, err
 	}
+	if err := cl.registerUserChain(ctx, u); err != nil {
+		u.stopNodes()
+		return nil, err
+	}
+	cl.mu.Lock()
 	cl.Users = append(cl.Users, u)
-	return u, cl.registerUserChain(ctx, u)
+	cl.mu.Unlock()
+	return u, nil
 }
 
 // Stop stops every node.

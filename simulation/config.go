@@ -54,8 +54,9 @@ type Mix struct {
 // Fault is one injected fault.
 type Fault struct {
 	// Kind is "restart-node" (a user chain's node crashes and restarts from
-	// disk), "crash-relay" (the relay dies and restarts from its cursors) or
-	// "pause-relay" (the relay is held back for For).
+	// disk), "crash-relay" (the relay dies and restarts from its cursors),
+	// "pause-relay" (the relay is held back for For) or "add-chain" (a new
+	// user chain joins mid-run, with users of its own).
 	Kind string `toml:"kind" json:"kind"`
 	// At is when, from the start of the load.
 	At time.Duration `toml:"at" json:"at"`
@@ -107,9 +108,9 @@ func (c *Config) Validate() error {
 
 func (f Fault) validate(c *Config) error {
 	switch f.Kind {
-	case "restart-node", "crash-relay", "pause-relay":
+	case "restart-node", "crash-relay", "pause-relay", "add-chain":
 	default:
-		return fmt.Errorf("kind %q: use restart-node, crash-relay or pause-relay", f.Kind)
+		return fmt.Errorf("kind %q: use restart-node, crash-relay, pause-relay or add-chain", f.Kind)
 	}
 	if f.At < 0 || f.At > c.Duration || f.For < 0 {
 		return fmt.Errorf("at %s must fall inside the load (%s) and for must be >= 0", f.At, c.Duration)

@@ -34,6 +34,17 @@ func (s *sim) inject(ctx context.Context, f Fault) (string, error) {
 			return "", err
 		}
 		return fmt.Sprintf("%s's node killed, restarted from disk after %s", u.ID, f.For), nil
+	case "add-chain":
+		u, err := s.cl.AddUserChain(context.WithoutCancel(ctx))
+		if err != nil {
+			return "", err
+		}
+		s.followChain(s.followCtx, u)
+		s.stopRelay() // the relay's chain list is fixed at start: restart it with the new chain
+		if err := s.startRelay(context.WithoutCancel(ctx)); err != nil {
+			return "", err
+		}
+		return fmt.Sprintf("%s added with %d users; new load reaches it, the relay follows it", u.ID, len(u.Users)), nil
 	case "crash-relay":
 		s.stopRelay()
 		return "relay stopped mid-flight and restarted from its cursors", s.startRelay(ctx)

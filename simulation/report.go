@@ -10,7 +10,7 @@ func (s *sim) checks(ctx context.Context) (*Report, error) {
 	for _, h := range s.cl.Hot {
 		accounts = append(accounts, h.Operator.Address(), h.Address)
 	}
-	for _, u := range s.cl.Users {
+	for _, u := range s.cl.UserChains() {
 		accounts = append(accounts, KeyAddresses(u.Users...)...)
 	}
 	if s.cfg.Baseline != "" {

@@ -3,6 +3,7 @@ package simulation
 import (
 	"context"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -35,6 +36,11 @@ func TestShippedScenarios(t *testing.T) {
 			}
 			if len(res.Faults) != len(cfg.Faults) {
 				t.Fatalf("injected %d of %d faults: %+v", len(res.Faults), len(cfg.Faults), res.Faults)
+			}
+			for _, f := range res.Faults {
+				if strings.HasPrefix(f.Detail, "failed") {
+					t.Fatalf("fault %s did not happen: %s", f.Kind, f.Detail)
+				}
 			}
 		})
 	}

@@ -34,6 +34,7 @@ type sim struct {
 	relayDone   chan error
 	faults      []FaultRecord
 	started     time.Time
+	followCtx   context.Context
 }
 
 // Run executes a simulation and returns its report; progress (may be nil)
@@ -84,14 +85,20 @@ func (s *sim) startRelay(ctx context.Context) error {
 	}
 	hub := relay.NewEndpoint(s.cl.Hub.Client, s.cl.Hub.ID, s.cl.Relayer)
 	var users []*relay.Endpoint
-	for _, u := range s.cl.Users {
+	for _, u := range s.cl.UserChains() {
 		users = append(users, relay.NewEndpoint(u.Client, u.ID, s.cl.Relayer))
 	}
 	opts := relay.DefaultOptions()
 	opts.EpochInterval, opts.Log = s.cfg.EpochInterval, s.log
-	rctx, cancel := context.WithCancel(ctx)
+	// The relay outlives the load window that may have started it; it stops
+	// only through stopRelay.
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
 	done := make(chan error, 1)
-	go func() { done <- relay.New(hub, users, db, opts).Run(rctx); db.Close() }()
+	go func() {
+		err := relay.New(hub, users, db, opts).Run(rctx)
+		db.Close() // before reporting: a restart reopens this database
+		done <- err
+	}()
 	s.mu.Lock()
 	s.relayCancel, s.relayDone = cancel, done
 	s.mu.Unlock()
@@ -121,6 +128,7 @@ func (s *sim) run(ctx context.Context, progress io.Writer) (*Result, error) {
 	s.tr = newTracker(s.started)
 	fctx, stopFollow := context.WithCancel(ctx)
 	defer stopFollow()
+	s.followCtx = fctx
 	s.followAll(fctx)
 	loadCtx, stopLoad := context.WithTimeout(ctx, s.cfg.Duration)
 	defer stopLoad()
@@ -143,10 +151,14 @@ func (s *sim) run(ctx context.Context, progress io.Writer) (*Result, error) {
 }
 
 func (s *sim) followAll(ctx context.Context) {
-	for _, u := range s.cl.Users {
-		go follow(ctx, u, func(b *pb.Block, at time.Time) { s.tr.block(u.ID, b, at) })
+	for _, u := range s.cl.UserChains() {
+		s.followChain(ctx, u)
 	}
 	go follow(ctx, s.cl.Hub, func(b *pb.Block, at time.Time) { s.tr.hubBlock(b, at) })
+}
+
+func (s *sim) followChain(ctx context.Context, u *Chain) {
+	go follow(ctx, u, func(b *pb.Block, at time.Time) { s.tr.block(u.ID, b, at) })
 }
 
 // drain waits for every admitted transaction to commit and, with a hub,
@@ -247,7 +259,7 @@ func (s *sim) liquidity(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		for _, u := range s.cl.Users {
+		for _, u := range s.cl.UserChains() {
 			if a, err := view(ctx, u.Client, shadowContract, "shadowOf", hot.Address, s.cfg.assetOf()); err == nil {
 				if part := new(big.Int).Div(a[0].(*big.Int), big.NewInt(10)); part.Sign() > 0 {
 					s.note(call(ctx, u.Account(hot.Operator), shadowContract, "sweep", hot.Address, s.cfg.assetOf(), part))
@@ -258,8 +270,9 @@ func (s *sim) liquidity(ctx context.Context) {
 		if err != nil {
 			continue
 		}
-		share := new(big.Int).Div(m[2].(*big.Int), big.NewInt(int64(2*len(s.cl.Users))))
-		for _, u := range s.cl.Users {
+		chains := s.cl.UserChains()
+		share := new(big.Int).Div(m[2].(*big.Int), big.NewInt(int64(2*len(chains))))
+		for _, u := range chains {
 			if share.Sign() > 0 {
 				s.note(call(ctx, s.cl.Hub.Account(hot.Operator), hubContract, "allocate", hot.Address, u.ID, s.cfg.assetOf(), share))
 			}

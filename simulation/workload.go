@@ -22,18 +22,19 @@ const (
 
 // workload generates seeded operations and sends them.
 type workload struct {
-	cfg   Config
-	cl    *Cluster
-	tr    *tracker
-	rng   *rand.Rand
-	zipf  *rand.Zipf
-	heads []uint64 // last known head per chain, for block limits
-	refs  uint64
+	cfg    Config
+	cl     *Cluster
+	tr     *tracker
+	rng    *rand.Rand
+	zipf   *rand.Zipf
+	heads  []uint64 // last known head per chain, for block limits
+	refs   uint64
+	chains []*Chain // this slice's user chains (chains can be added mid-run)
 }
 
 func newWorkload(cfg Config, cl *Cluster, tr *tracker) *workload {
 	rng := rand.New(rand.NewPCG(cfg.Seed, 0x5eed))
-	return &workload{cfg: cfg, cl: cl, tr: tr, rng: rng, heads: make([]uint64, len(cl.Users)),
+	return &workload{cfg: cfg, cl: cl, tr: tr, rng: rng, chains: cl.UserChains(),
 		zipf: rand.NewZipf(rand.New(rand.NewPCG(cfg.Seed, 0x21bf)), cfg.ZipfS, 1, uint64(len(cl.Hot)-1))}
 }
 
@@ -54,8 +55,8 @@ func (w *workload) merchant() HotAccount {
 
 // next generates one operation.
 func (w *workload) next() op {
-	ci := w.rng.IntN(len(w.cl.Users))
-	u := w.cl.Users[ci]
+	ci := w.rng.IntN(len(w.chains))
+	u := w.chains[ci]
 	user := u.Users[w.rng.IntN(len(u.Users))]
 	amt := big.NewInt(int64(w.rng.IntN(1000) + 1))
 	w.refs++
@@ -101,7 +102,7 @@ func (w *workload) build(ci int, kind string, key crypto.PrivateKey, c *exec.Con
 		panic(err) // the workload's own arguments
 	}
 	to := c.Addr
-	tx := types.NewTx(w.cl.Users[ci].ID, w.heads[ci]+client.BlockLimitAhead, &to, 200_000, data)
+	tx := types.NewTx(w.chains[ci].ID, w.heads[ci]+client.BlockLimitAhead, &to, 200_000, data)
 	nonceFrom(w.rng, tx)
 	return op{chain: ci, kind: kind, key: key, tx: tx}
 }
@@ -162,7 +163,11 @@ func (w *workload) sliceSize(elapsed time.Duration, offered int) int {
 }
 
 func (w *workload) refreshHeads(ctx context.Context) {
-	for i, u := range w.cl.Users {
+	w.chains = w.cl.UserChains()
+	for len(w.heads) < len(w.chains) {
+		w.heads = append(w.heads, 0)
+	}
+	for i, u := range w.chains {
 		if w.heads[i] == 0 || w.rng.IntN(50) == 0 {
 			if h, err := u.Client.Head(ctx); err == nil {
 				w.heads[i] = h
@@ -204,7 +209,7 @@ func parallelSign(ops []op) {
 }
 
 func (w *workload) send(ctx context.Context, ci int, ops []op) {
-	u := w.cl.Users[ci]
+	u := w.chains[ci]
 	raws := make([][]byte, len(ops))
 	now := time.Now()
 	for i, o := range ops {
