@@ -55,8 +55,10 @@ type Mix struct {
 type Fault struct {
 	// Kind is "restart-node" (a user chain's node crashes and restarts from
 	// disk), "crash-relay" (the relay dies and restarts from its cursors),
-	// "pause-relay" (the relay is held back for For) or "add-chain" (a new
-	// user chain joins mid-run, with users of its own).
+	// "pause-relay" (the relay is held back for For), "add-chain" (a new
+	// user chain joins mid-run, with users of its own), "partition" (a
+	// validator of Chain is cut off for For) or "drop-messages" (consensus
+	// messages are dropped and delayed for For); the last two need PBFT.
 	Kind string `toml:"kind" json:"kind"`
 	// At is when, from the start of the load.
 	At time.Duration `toml:"at" json:"at"`
@@ -109,8 +111,12 @@ func (c *Config) Validate() error {
 func (f Fault) validate(c *Config) error {
 	switch f.Kind {
 	case "restart-node", "crash-relay", "pause-relay", "add-chain":
+	case "partition", "drop-messages":
+		if c.Validators < 4 {
+			return fmt.Errorf("%s needs PBFT chains: set validators to 4 or more", f.Kind)
+		}
 	default:
-		return fmt.Errorf("kind %q: use restart-node, crash-relay, pause-relay or add-chain", f.Kind)
+		return fmt.Errorf("kind %q: use restart-node, crash-relay, pause-relay, add-chain, partition or drop-messages", f.Kind)
 	}
 	if f.At < 0 || f.At > c.Duration || f.For < 0 {
 		return fmt.Errorf("at %s must fall inside the load (%s) and for must be >= 0", f.At, c.Duration)

@@ -45,6 +45,18 @@ func (s *sim) inject(ctx context.Context, f Fault) (string, error) {
 			return "", err
 		}
 		return fmt.Sprintf("%s added with %d users; new load reaches it, the relay follows it", u.ID, len(u.Users)), nil
+	case "partition":
+		u := s.cl.UserChains()[f.Chain]
+		v := u.Keys[len(u.Keys)-1].Address() // the last validator; clients talk to validator 0
+		s.cl.Net.Isolate(v, true)
+		sleepCtx(context.WithoutCancel(ctx), f.For)
+		s.cl.Net.Isolate(v, false)
+		return fmt.Sprintf("validator %s of %s cut off for %s, then reconnected", v.Hex()[:10], u.ID, f.For), nil
+	case "drop-messages":
+		s.cl.Net.SetFaults(0.2, 50*time.Millisecond)
+		sleepCtx(context.WithoutCancel(ctx), f.For)
+		s.cl.Net.SetFaults(0, 0)
+		return fmt.Sprintf("20%% of consensus messages dropped and the rest delayed up to 50 ms for %s", f.For), nil
 	case "crash-relay":
 		s.stopRelay()
 		return "relay stopped mid-flight and restarted from its cursors", s.startRelay(ctx)
