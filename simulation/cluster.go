@@ -348,3 +348,18 @@ func (cl *Cluster) RestartNode(c *Chain, down time.Duration) error {
 	c.Node, c.Nodes[0] = n, n
 	return nil
 }
+
+// AddValidatorNode starts one more node for c with a fresh key, not yet in
+// the validator set: it follows the chain until ConsensusAdmin adds it.
+func (cl *Cluster) AddValidatorNode(c *Chain) (crypto.PrivateKey, *node.Node, error) {
+	k, err := cl.Suite.GenerateKey()
+	if err != nil {
+		return nil, nil, err
+	}
+	n, err := cl.startNode(c.ID, len(c.Nodes), c.Genesis, k)
+	if err != nil {
+		return nil, nil, err
+	}
+	c.Keys, c.Nodes = append(c.Keys, k), append(c.Nodes, n)
+	return k, n, nil
+}

@@ -10,6 +10,7 @@ import (
 	"github.com/tallyhq/tally/engine/client"
 	"github.com/tallyhq/tally/engine/exec"
 	"github.com/tallyhq/tally/engine/ledger"
+	"github.com/tallyhq/tally/engine/system"
 	"github.com/tallyhq/tally/hubchain"
 	"github.com/tallyhq/tally/userchain"
 )
@@ -19,6 +20,7 @@ var (
 	shadowContract    = userchain.New()
 	ledgerContract    = ledger.New()
 	directoryContract = hubchain.NewDirectory()
+	consensusAdmin    = system.NewConsensusAdmin()
 )
 
 // call sends a transaction to a precompile and requires success.

@@ -98,6 +98,16 @@ func (d *pbftDriver) newMachine() error {
 			return fmt.Errorf("pbft WAL: %w", err)
 		}
 	}
+	d.vs.Store(vs)
+	if !vs.Contains(d.g.key.Address()) {
+		// Not (or no longer) a validator: follow the chain by block sync
+		// until a set that includes this key is committed.
+		if d.m != nil {
+			d.g.log.Info("not in the validator set: following the chain", "height", head.Height)
+		}
+		d.m = nil
+		return nil
+	}
 	cfg := pbft.DefaultConfig()
 	cfg.ChainID, cfg.Suite, cfg.Validators, cfg.Self, cfg.Signer, cfg.Logger = c.ID(), c.Suite(), vs, d.g.key.Address(), d.g.key, d.g.log
 	// The machine counts ticks; timeouts are meant in time: a view may run
@@ -109,8 +119,10 @@ func (d *pbftDriver) newMachine() error {
 	if err != nil {
 		return err
 	}
+	if d.m == nil && head.Height > 0 {
+		d.g.log.Info("joined the validator set", "height", head.Height)
+	}
 	d.m = m
-	d.vs.Store(vs)
 	return nil
 }
 
@@ -198,12 +210,19 @@ func (d *pbftDriver) run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
-			d.m.HasPending(d.g.pool.Len() > 0)
-			d.m.Tick()
+			if d.m != nil {
+				d.m.HasPending(d.g.pool.Len() > 0)
+				d.m.Tick()
+			}
 			d.catchUp(ctx)
 		case <-arrived:
-			d.m.HasPending(d.g.pool.Len() > 0)
+			if d.m != nil {
+				d.m.HasPending(d.g.pool.Len() > 0)
+			}
 		case msg := <-d.inbox:
+			if d.m == nil {
+				continue // a follower does not vote
+			}
 			if serr := d.m.Step(msg); serr != nil {
 				d.g.log.Debug("peer message refused", "from", msg.From, "err", serr)
 			}
@@ -222,25 +241,30 @@ func (d *pbftDriver) run(ctx context.Context) {
 
 // drain acts on every Ready the machine has.
 func (d *pbftDriver) drain(ctx context.Context) error {
+	if d.m == nil {
+		return d.applyReset()
+	}
 	for d.m.HasReady() {
 		rd := d.m.Ready()
 		if err := d.handle(ctx, rd); err != nil {
 			return err
 		}
 		d.m.Advance()
-		if d.reset {
-			// A set change takes effect at a height boundary: the machine
-			// restarts at the new head with the new set.
-			d.reset = false
-			if err := d.newMachine(); err != nil {
-				return err
-			}
-			if !d.vs.Load().Contains(d.g.key.Address()) {
-				return fmt.Errorf("this node's key was removed from the validator set")
-			}
+		if err := d.applyReset(); err != nil || d.m == nil {
+			return err
 		}
 	}
-	return nil
+	return d.applyReset() // a set change applied by block sync
+}
+
+// applyReset restarts consensus after a committed validator-set change: at
+// the new head, with the new set, as a validator or a follower.
+func (d *pbftDriver) applyReset() error {
+	if !d.reset {
+		return nil
+	}
+	d.reset = false
+	return d.newMachine()
 }
 
 func (d *pbftDriver) handle(ctx context.Context, rd pbft.Ready) error {
@@ -292,7 +316,9 @@ func (d *pbftDriver) validate(p pbft.Proposal) {
 		} else {
 			d.g.log.Warn("proposal refused", "height", p.Height, "view", p.View, "err", err)
 		}
-		d.m.Validated(p.Height, p.View, p.Hash, err == nil)
+		if d.m != nil {
+			d.m.Validated(p.Height, p.View, p.Hash, err == nil)
+		}
 		return nil
 	}
 }
@@ -340,6 +366,9 @@ func (d *pbftDriver) propose(req pbft.ProposeRequest) {
 		}
 		hash := e.Block.Hash(d.g.chain.Suite())
 		d.built[hash] = e
+		if d.m == nil {
+			return nil
+		}
 		if perr := d.m.Propose(req.Height, req.View, hash, e.Block.Encode()); perr != nil && !errors.Is(perr, pbft.ErrNotNow) {
 			return perr
 		}
@@ -387,10 +416,14 @@ func (d *pbftDriver) afterCommit(e *chain.Executed, start time.Time) {
 func (d *pbftDriver) catchUp(ctx context.Context) {
 	d.ticks++
 	vs := d.vs.Load()
-	if d.ticks%CatchUpTicks != 0 || vs.Len() < 2 {
+	every := uint64(CatchUpTicks)
+	if d.m == nil {
+		every = CatchUpTicks / 10 // a follower has nothing else to do
+	}
+	if d.ticks%every != 0 || vs.Len() < 1 {
 		return
 	}
-	peer := vs.Validators[int(d.ticks/CatchUpTicks)%vs.Len()].Address
+	peer := vs.Validators[int(d.ticks/every)%vs.Len()].Address
 	if peer == d.g.key.Address() {
 		return
 	}
@@ -442,8 +475,8 @@ func (d *pbftDriver) applySynced(blocks []SyncedBlock) error {
 		d.afterCommit(e, time.Now())
 		last, lastCert = b.Header, cert
 	}
-	if last == nil {
-		return nil
+	if last == nil || d.m == nil || d.reset {
+		return nil // a follower has nothing to tell; a set change restarts the machine at the new head
 	}
 	return d.m.SyncedTo(last.Height, last.Hash(s), lastCert)
 }
