@@ -66,7 +66,9 @@ func book(env *exec.Env, a []any) ([]any, error) {
 	if err := checkEntries(env.State, chain, s); err != nil {
 		return nil, err
 	}
-	apply(env, chain, s)
+	apply(env, chain, s, hash)
+	// DecodeSummary accepted only the canonical bytes, so re-encoding gives
+	// the proven bytes; the hash was computed once, over those bytes.
 	st := &Statement{Summary: s.Encode(), SummaryHash: hash, BlockHash: h.Hash(mustSuite(c)), BookedAt: env.Block.Height}
 	enc, _ := rlp.EncodeToBytes(st)
 	env.State.Set([]byte(seqKey("stmt", chain, s.Seq)), enc)
@@ -177,7 +179,7 @@ func matchTotals(s *settlement.Summary, totals map[settlement.Pair]*pairTotal, f
 }
 
 // apply books a checked summary.
-func apply(env *exec.Env, chain string, s *settlement.Summary) {
+func apply(env *exec.Env, chain string, s *settlement.Summary, hash common.Hash) {
 	w := env.State
 	for i := range s.Entries {
 		e := &s.Entries[i]
@@ -200,16 +202,8 @@ func apply(env *exec.Env, chain string, s *settlement.Summary) {
 		trackMerchantChain(w, m, asset, chain)
 	}
 	setSeq(w, chainKey("seq", chain), s.Seq)
-	w.Set([]byte(chainKey("prev", chain)), s.Hash(mustSuiteByName(env, chain)).Bytes())
+	w.Set([]byte(chainKey("prev", chain)), hash.Bytes())
 	setSeq(w, chainKey("to", chain), s.ToHeight)
 	setSeq(w, chainKey("balloc", chain), s.AllocSeq)
 	setSeq(w, chainKey("bsweep", chain), s.SweepSeq)
-}
-
-func mustSuiteByName(env *exec.Env, chain string) crypto.Suite {
-	c, err := client(env.State, chain)
-	if err != nil {
-		panic(err)
-	}
-	return mustSuite(c)
 }
