@@ -360,15 +360,15 @@ func (d *pbftDriver) propose(req pbft.ProposeRequest) {
 		if err != nil {
 			return err
 		}
+		if d.m == nil {
+			return nil // this node left the validator set while building
+		}
 		if len(e.Block.Txs) == 0 || e.Block.Header.ParentHash != req.Parent {
 			d.m.HasPending(d.g.pool.Len() > 0)
 			return nil // nothing valid to propose, or the chain moved on
 		}
 		hash := e.Block.Hash(d.g.chain.Suite())
 		d.built[hash] = e
-		if d.m == nil {
-			return nil
-		}
 		if perr := d.m.Propose(req.Height, req.View, hash, e.Block.Encode()); perr != nil && !errors.Is(perr, pbft.ErrNotNow) {
 			return perr
 		}
