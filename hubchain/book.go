@@ -41,11 +41,7 @@ func reject(err error, format string, a ...any) error {
 // book verifies a summary bundle and books it, or changes nothing.
 func book(env *exec.Env, a []any) ([]any, error) {
 	raw := a[0].([]byte)
-	chain, err := bundleChain(raw)
-	if err != nil {
-		return nil, err
-	}
-	c, err := client(env.State, chain)
+	chain, c, err := bundleClient(env.State, raw)
 	if err != nil {
 		return nil, err
 	}

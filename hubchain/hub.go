@@ -223,11 +223,7 @@ func allocate(env *exec.Env, a []any) ([]any, error) {
 // recvSweep applies a proven sweep packet from a user chain to the reserve.
 func recvSweep(env *exec.Env, a []any) ([]any, error) {
 	raw := a[0].([]byte)
-	chain, err := bundleChain(raw)
-	if err != nil {
-		return nil, err
-	}
-	c, err := client(env.State, chain)
+	chain, c, err := bundleClient(env.State, raw)
 	if err != nil {
 		return nil, err
 	}
@@ -248,6 +244,17 @@ func recvSweep(env *exec.Env, a []any) ([]any, error) {
 	addU(env.State, mKey("res", p.Merchant, p.Asset), amt)
 	addU(env.State, mKey("ps", p.Merchant, p.Asset), amt)
 	return []any{StatusBooked}, nil
+}
+
+// bundleClient finds the light client of the chain a bundle claims to come
+// from; that client then verifies the bundle.
+func bundleClient(r state.Reader, raw []byte) (string, *settlement.Client, error) {
+	chain, err := bundleChain(raw)
+	if err != nil {
+		return "", nil, err
+	}
+	c, err := client(r, chain)
+	return chain, c, err
 }
 
 // bundleChain reads which chain a bundle claims to come from; the light

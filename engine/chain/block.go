@@ -8,6 +8,7 @@ import (
 	"github.com/tallyhq/tally/engine/exec"
 	"github.com/tallyhq/tally/engine/merkle"
 	"github.com/tallyhq/tally/engine/state"
+	"github.com/tallyhq/tally/engine/system"
 	"github.com/tallyhq/tally/engine/types"
 )
 
@@ -50,7 +51,7 @@ func (c *Chain) Build(cands []*types.Tx, p Proposal) (*Executed, []Rejected, err
 		if uint64(len(txs)) >= cfg.BlockTxLimit || gas+tx.Gas > cfg.BlockGasLimit {
 			break
 		}
-		sender, err := c.admissible(tx, parent.Height, seen)
+		sender, err := c.admissible(tx, parent.Height, cfg, seen)
 		if err != nil {
 			rejected = append(rejected, Rejected{tx, err})
 			continue
@@ -63,8 +64,10 @@ func (c *Chain) Build(cands []*types.Tx, p Proposal) (*Executed, []Rejected, err
 	return e, rejected, err
 }
 
-func (c *Chain) admissible(tx *types.Tx, head uint64, seen map[common.Hash]bool) (common.Address, error) {
-	if err := c.CheckTx(tx, head, c.Config()); err != nil {
+// admissible checks one candidate; cfg is read once per block, not per
+// transaction (each read is six state lookups).
+func (c *Chain) admissible(tx *types.Tx, head uint64, cfg system.Config, seen map[common.Hash]bool) (common.Address, error) {
+	if err := c.CheckTx(tx, head, cfg); err != nil {
 		return common.Address{}, err
 	}
 	if seen[tx.Nonce] {

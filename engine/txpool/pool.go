@@ -236,11 +236,11 @@ func (p *Pool) Has(hash common.Hash) bool {
 }
 
 // Pending returns up to max transactions in arrival order, without removing them.
-func (p *Pool) Pending(max int) []*types.Tx {
+func (p *Pool) Pending(limit int) []*types.Tx {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	out := make([]*types.Tx, 0, min(max, len(p.byHash)))
-	for i := p.head; i < len(p.queue) && len(out) < max; i++ {
+	out := make([]*types.Tx, 0, min(max(limit, 0), len(p.byHash)))
+	for i := p.head; i < len(p.queue) && len(out) < limit; i++ {
 		if p.queue[i] != nil {
 			out = append(out, p.queue[i])
 		}
