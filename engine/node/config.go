@@ -10,6 +10,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	craft "github.com/tallyhq/tally/engine/consensus/raft"
 	"github.com/tallyhq/tally/engine/consensus/solo"
 	"github.com/tallyhq/tally/engine/txpool"
 )
@@ -75,6 +76,8 @@ type ChainConfig struct {
 	Solo solo.Config `toml:"solo"`
 	// Pool bounds the transaction pool.
 	Pool txpool.Config `toml:"pool"`
+	// Raft tunes a Raft chain (timeouts, snapshots); zero fields take defaults.
+	Raft craft.Config `toml:"raft"`
 	// Validators maps the chain's validators to p2p nodes (multi-validator chains).
 	Validators []ValidatorPeer `toml:"validators"`
 }
@@ -135,6 +138,7 @@ func (c *Config) resolve(dir string) {
 		if ch.Pool == (txpool.Config{}) {
 			ch.Pool = def.Pool
 		}
+		ch.Raft = ch.Raft.WithDefaults()
 	}
 }
 
@@ -162,6 +166,9 @@ func (ch ChainConfig) validate() error {
 		return fmt.Errorf("tick_ms %d out of range [1, 10000]", ch.TickMs)
 	}
 	if err := ch.Solo.Validate(); err != nil {
+		return err
+	}
+	if err := ch.Raft.WithDefaults().Validate(); err != nil {
 		return err
 	}
 	return ch.Pool.Validate()

@@ -1,6 +1,8 @@
 package node
 
 import (
+	hraft "github.com/hashicorp/raft"
+
 	"context"
 	"fmt"
 	"log/slog"
@@ -25,6 +27,7 @@ type Group struct {
 	log   *slog.Logger
 	solo  *solo.Solo
 	pbft  *pbftDriver
+	raft  *raftDriver
 }
 
 func newGroup(n *Node, cc ChainConfig, gen *chain.Genesis, key crypto.PrivateKey, db storage.DB) (*Group, error) {
@@ -53,8 +56,16 @@ func newGroup(n *Node, cc ChainConfig, gen *chain.Genesis, key crypto.PrivateKey
 		if g.pbft, err = newPBFTDriver(g, n.opts.Network); err != nil {
 			return nil, fmt.Errorf("chain %s: %w", gen.ChainID, err)
 		}
+	case chain.ConsensusRaft:
+		if n.opts.Network == nil {
+			return nil, fmt.Errorf("chain %s runs Raft: the node needs a network (p2p peers, or an in-process LoopNet)", gen.ChainID)
+		}
+		var err error
+		if g.raft, err = newRaftDriver(g, n.opts.Network); err != nil {
+			return nil, fmt.Errorf("chain %s: %w", gen.ChainID, err)
+		}
 	default:
-		return nil, fmt.Errorf("chain %s: consensus %q is not available in this build yet", gen.ChainID, gen.Consensus)
+		return nil, fmt.Errorf("chain %s: consensus %q is not available in this build", gen.ChainID, gen.Consensus)
 	}
 	return g, nil
 }
@@ -69,6 +80,10 @@ func (g *Group) Pool() *txpool.Pool { return g.pool }
 func (g *Group) run(ctx context.Context) {
 	if g.pbft != nil {
 		g.pbft.run(ctx)
+		return
+	}
+	if g.raft != nil {
+		g.raft.run(ctx)
 		return
 	}
 	g.runSolo(ctx)
@@ -154,3 +169,7 @@ func (g *Group) stop(err error) bool {
 	g.node.fail(fmt.Errorf("chain %s: %w", g.chain.ID(), err))
 	return false
 }
+
+// IsLeader reports whether this node leads the chain's Raft group (false
+// on other chains).
+func (g *Group) IsLeader() bool { return g.raft != nil && g.raft.r.State() == hraft.Leader }

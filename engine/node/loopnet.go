@@ -127,6 +127,46 @@ func (t *loopTransport) FetchBlocks(ctx context.Context, peer common.Address, fr
 	return ep.ServeBlocks(from, to)
 }
 
+// Call implements Transport: the request and the answer each take a
+// delay drawn like a message's, and either may be lost (the call then
+// fails, as a timed-out RPC would).
+func (t *loopTransport) Call(ctx context.Context, peer common.Address, payload []byte) ([]byte, error) {
+	t.net.mu.Lock()
+	ep := t.net.peers[t.chain][peer]
+	t.net.mu.Unlock()
+	if ep == nil {
+		return nil, fmt.Errorf("%w: %s", ErrUnreachable, peer)
+	}
+	hop := func(from, to common.Address) error {
+		delay, ok := t.net.route(from, to)
+		if !ok {
+			return fmt.Errorf("%w: %s (message lost)", ErrUnreachable, peer)
+		}
+		if delay == 0 {
+			return ctx.Err()
+		}
+		timer := time.NewTimer(delay)
+		defer timer.Stop()
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-timer.C:
+			return nil
+		}
+	}
+	if err := hop(t.self, peer); err != nil {
+		return nil, err
+	}
+	resp, err := ep.Serve(ctx, t.self, append([]byte(nil), payload...))
+	if err != nil {
+		return nil, err
+	}
+	if err := hop(peer, t.self); err != nil {
+		return nil, err
+	}
+	return resp, nil
+}
+
 // Close implements Transport.
 func (t *loopTransport) Close() {
 	t.net.mu.Lock()

@@ -5,17 +5,19 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
+	dto "github.com/prometheus/client_model/go"
 )
 
 // metrics are the node's Prometheus series, on a registry of its own so
 // several nodes can live in one process (the simulator).
 type metrics struct {
-	reg      *prometheus.Registry
-	blocks   *prometheus.CounterVec
-	txs      *prometheus.CounterVec
-	sealTime *prometheus.HistogramVec
-	pool     *prometheus.GaugeVec
-	height   *prometheus.GaugeVec
+	reg        *prometheus.Registry
+	blocks     *prometheus.CounterVec
+	txs        *prometheus.CounterVec
+	sealTime   *prometheus.HistogramVec
+	pool       *prometheus.GaugeVec
+	height     *prometheus.GaugeVec
+	certHeight *prometheus.GaugeVec
 }
 
 func newMetrics() *metrics {
@@ -27,8 +29,10 @@ func newMetrics() *metrics {
 			Help: "Time to build, execute and commit a block.", Buckets: prometheus.ExponentialBuckets(0.001, 2, 14)}, []string{"chain"}),
 		pool:   prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tally_txpool_pending", Help: "Transactions waiting in the pool."}, []string{"chain"}),
 		height: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tally_chain_height", Help: "Committed head height."}, []string{"chain"}),
+		certHeight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tally_raft_certified_height",
+			Help: "Highest block of a Raft chain whose majority finality certificate is stored."}, []string{"chain"}),
 	}
-	m.reg.MustRegister(m.blocks, m.txs, m.sealTime, m.pool, m.height,
+	m.reg.MustRegister(m.blocks, m.txs, m.sealTime, m.pool, m.height, m.certHeight,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -39,4 +43,20 @@ func (m *metrics) committed(chainID string, txs int, took time.Duration, pending
 	m.sealTime.WithLabelValues(chainID).Observe(took.Seconds())
 	m.pool.WithLabelValues(chainID).Set(float64(pending))
 	m.height.WithLabelValues(chainID).Set(float64(height))
+}
+
+// certified records a Raft block's certificate being stored.
+func (m *metrics) certified(chainID string, height uint64) {
+	g := m.certHeight.WithLabelValues(chainID)
+	if prev := readGauge(g); float64(height) > prev {
+		g.Set(float64(height))
+	}
+}
+
+func readGauge(g prometheus.Gauge) float64 {
+	var out dto.Metric
+	if g.Write(&out) != nil || out.Gauge == nil {
+		return 0
+	}
+	return out.Gauge.GetValue()
 }

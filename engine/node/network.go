@@ -22,6 +22,9 @@ type Endpoint interface {
 	// ServeBlocks returns committed blocks [from, to] with certificates, at
 	// most MaxSyncBlocks of them, for a peer that is catching up.
 	ServeBlocks(from, to uint64) ([]SyncedBlock, error)
+	// Serve answers a peer's Call (Raft's RPCs). It may block until the
+	// answer is ready or ctx ends.
+	Serve(ctx context.Context, from common.Address, payload []byte) ([]byte, error)
 }
 
 // Transport is the chain side of the network.
@@ -32,6 +35,9 @@ type Transport interface {
 	Send(to common.Address, payload []byte)
 	// FetchBlocks asks peer for blocks [from, to] with their certificates.
 	FetchBlocks(ctx context.Context, peer common.Address, from, to uint64) ([]SyncedBlock, error)
+	// Call sends a request to peer's Endpoint.Serve and waits for the
+	// answer, at most until ctx ends.
+	Call(ctx context.Context, peer common.Address, payload []byte) ([]byte, error)
 	// Close detaches the chain.
 	Close()
 }

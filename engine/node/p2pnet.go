@@ -14,6 +14,7 @@ import (
 const (
 	p2pKindChain uint32 = 1 // consensus messages and gossiped transactions
 	p2pKindSync  uint32 = 2 // block-sync request/response
+	p2pKindCall  uint32 = 3 // a consensus RPC (Raft) and its answer
 )
 
 // P2PNet carries a node's chains over the mutual-TLS p2p network. Peers
@@ -52,7 +53,14 @@ func (p *P2PNet) Attach(chainID string, self common.Address, ep Endpoint) (Trans
 	if err != nil {
 		return nil, err
 	}
-	ch.HandleRequests(func(_ context.Context, _ p2p.NodeID, kind uint32, payload []byte) ([]byte, error) {
+	ch.HandleRequests(func(ctx context.Context, from p2p.NodeID, kind uint32, payload []byte) ([]byte, error) {
+		if kind == p2pKindCall {
+			addr, ok := byNode[from]
+			if !ok {
+				return nil, fmt.Errorf("p2p: call from %s, which holds no validator key of the chain", from.Short())
+			}
+			return ep.Serve(ctx, addr, payload)
+		}
 		var req [2]uint64
 		if kind != p2pKindSync || rlp.DecodeBytes(payload, &req) != nil {
 			return nil, fmt.Errorf("p2p: bad sync request")
@@ -99,6 +107,15 @@ func (t *p2pTransport) FetchBlocks(ctx context.Context, peer common.Address, fro
 		return nil, fmt.Errorf("p2p: bad sync response from %s: %w", peer, err)
 	}
 	return blocks, nil
+}
+
+// Call implements Transport.
+func (t *p2pTransport) Call(ctx context.Context, peer common.Address, payload []byte) ([]byte, error) {
+	id, ok := t.nodeOf[peer]
+	if !ok {
+		return nil, fmt.Errorf("%w: %s has no node id", ErrUnreachable, peer)
+	}
+	return t.ch.Request(ctx, id, p2pKindCall, payload)
 }
 
 // Close implements Transport.

@@ -197,6 +197,11 @@ func (d *pbftDriver) ServeBlocks(from, to uint64) ([]SyncedBlock, error) {
 	return out, nil
 }
 
+// Serve implements Endpoint: PBFT works by messages, not calls.
+func (d *pbftDriver) Serve(context.Context, common.Address, []byte) ([]byte, error) {
+	return nil, errors.New("a PBFT chain takes no calls")
+}
+
 // run is the consensus loop; every call into the machine happens here.
 func (d *pbftDriver) run(ctx context.Context) {
 	defer d.tr.Close()

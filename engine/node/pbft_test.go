@@ -2,6 +2,7 @@ package node_test
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"math/big"
 	"os"
@@ -21,9 +22,10 @@ import (
 	"github.com/tallyhq/tally/engine/types"
 )
 
-// pbftNet is a 4-validator PBFT chain in one process over a LoopNet.
+// pbftNet is a multi-validator chain (PBFT or Raft) in one process over a LoopNet.
 type pbftNet struct {
 	t     *testing.T
+	rule  types.QuorumRule
 	gen   *chain.Genesis
 	keys  []crypto.PrivateKey
 	nodes []*node.Node
@@ -33,12 +35,19 @@ type pbftNet struct {
 	user  crypto.PrivateKey
 }
 
-func newPBFTNet(t *testing.T, n int) *pbftNet {
+func newPBFTNet(t *testing.T, n int) *pbftNet { return newTestNet(t, n, chain.ConsensusPBFT, nil) }
+
+// newTestNet starts n validators of a chain on the given consensus; tune
+// adjusts each node's chain configuration.
+func newTestNet(t *testing.T, n int, consensus string, tune func(*node.ChainConfig)) *pbftNet {
 	s := crypto.Secp256k1()
-	p := &pbftNet{t: t, net: node.NewLoopNet(7)}
+	p := &pbftNet{t: t, net: node.NewLoopNet(7), rule: types.QuorumBFT}
+	if consensus == chain.ConsensusRaft {
+		p.rule = types.QuorumMajority
+	}
 	p.admin, _ = s.GenerateKey()
 	p.user, _ = s.GenerateKey()
-	p.gen = &chain.Genesis{ChainID: "bft", Suite: s.Name(), Consensus: chain.ConsensusPBFT,
+	p.gen = &chain.Genesis{ChainID: "bft", Suite: s.Name(), Consensus: consensus,
 		Roles:    map[string][]string{system.RoleAdmin: {p.admin.Address().Hex()}, system.RoleIssuer: {p.admin.Address().Hex()}},
 		Balances: []chain.GenesisBalance{{Asset: "CNY", Address: p.user.Address().Hex(), Amount: "1000000"}}}
 	for i := 0; i < n; i++ {
@@ -60,6 +69,9 @@ func newPBFTNet(t *testing.T, n int) *pbftNet {
 		cfg.API.GRPCAddr, cfg.API.HTTPAddr = "127.0.0.1:0", ""
 		cc := node.DefaultChainConfig()
 		cc.Genesis, cc.KeyFile, cc.TickMs = genPath, kp, 20
+		if tune != nil {
+			tune(&cc)
+		}
 		cfg.Chains = []node.ChainConfig{cc}
 		p.cfgs = append(p.cfgs, &cfg)
 		p.nodes = append(p.nodes, nil)
@@ -128,17 +140,23 @@ func (p *pbftNet) agree(h uint64, skip int) {
 			}
 		}
 		if len(heads) == 1 && min >= h {
-			p.checkCerts(skip)
-			return
-		}
-		if time.Now().After(deadline) {
+			err := p.checkCerts(skip)
+			if err == nil {
+				return
+			}
+			if time.Now().After(deadline) {
+				p.t.Fatal(err)
+			}
+		} else if time.Now().After(deadline) {
 			p.t.Fatalf("nodes do not agree at height >= %d: %d distinct heads, lowest %d", h, len(heads), min)
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
 }
 
-func (p *pbftNet) checkCerts(skip int) {
+// checkCerts checks every block's certificate on every running node
+// against the genesis set, with the chain's quorum rule.
+func (p *pbftNet) checkCerts(skip int) error {
 	for i, nd := range p.nodes {
 		if i == skip || nd == nil {
 			continue
@@ -148,11 +166,15 @@ func (p *pbftNet) checkCerts(skip int) {
 		for h := uint64(1); h <= c.Head().Height; h++ {
 			hdr, _ := c.HeaderByHeight(h)
 			cert, err := c.Certificate(h)
-			if err != nil || types.VerifyCertificate(c.Suite(), vs, types.QuorumBFT, hdr, cert) != nil {
-				p.t.Fatalf("node %d block %d: no valid 3-of-4 certificate (%v)", i, h, err)
+			if err == nil {
+				err = types.VerifyCertificate(c.Suite(), vs, p.rule, hdr, cert)
+			}
+			if err != nil {
+				return fmt.Errorf("node %d block %d: no valid %s certificate: %v", i, h, p.rule, err)
 			}
 		}
 	}
+	return nil
 }
 
 // TestPBFTChainCommitsSurvivesAndSyncs: four validators commit; with one

@@ -22,10 +22,17 @@ import (
 //	"L" blocklimit(8) nonce(32) 1 — a committed nonce, replayable until head >= blocklimit
 //	"S" statekey                state value (state keys are namespaced by their owner, see engine/state)
 //	"x/" name                   a consumer's own cursor (relay, exporter), owned by that consumer
+//	"r/l/" index(8)             raft log entry (engine/consensus/raft/raftstore encoding)
+//	"r/m/last"                  index (8) of the newest raft log entry; absent while the log is empty
+//	"r/s/" key                  raft stable-store value (current term, vote) under raft's own key
 //
 // A block, its receipts, certificate, indexes, state changes and the new
 // "m/head" are written in one atomic batch, so the head always names a block
 // whose every record is present.
+//
+// The "r/" records belong to raftstore alone. Every batch that adds or
+// removes the newest raft log entry also rewrites "r/m/last", so it always
+// names a present entry.
 var (
 	KeyGenesis = []byte("m/genesis")
 	KeyHead    = []byte("m/head")
@@ -39,7 +46,27 @@ var (
 	PrefixState    = []byte("S")
 	PrefixNonce    = []byte("L")
 	prefixCursor   = []byte("x/")
+
+	// PrefixRaftLog prefixes every raft log entry key.
+	PrefixRaftLog = []byte("r/l/")
+	// KeyRaftLastIndex holds the index of the newest raft log entry.
+	KeyRaftLastIndex = []byte("r/m/last")
+	prefixRaftStable = []byte("r/s/")
 )
+
+// RaftLogKey is the key of the raft log entry at index i; keys sort by index.
+func RaftLogKey(i uint64) []byte { return heightKey(PrefixRaftLog, i) }
+
+// DecodeRaftLogKey returns the index of a raft log entry key.
+func DecodeRaftLogKey(k []byte) (uint64, error) {
+	if len(k) != len(PrefixRaftLog)+8 || string(k[:len(PrefixRaftLog)]) != string(PrefixRaftLog) {
+		return 0, errors.New("storage: corrupt raft log key")
+	}
+	return binary.BigEndian.Uint64(k[len(PrefixRaftLog):]), nil
+}
+
+// RaftStableKey is the key of raft stable-store key k.
+func RaftStableKey(k []byte) []byte { return join(prefixRaftStable, k) }
 
 func heightKey(prefix []byte, h uint64) []byte {
 	k := make([]byte, len(prefix)+8)

@@ -138,3 +138,17 @@ func voteSignedBy(s crypto.Suite, v Validator, digest common.Hash, sig []byte) b
 	a, err := s.Sender(digest, sig, pub)
 	return err == nil && a == v.Address
 }
+
+// VerifyVote checks one vote on its own: the signer is a member of vs and
+// signed digest (the CommitDigest of the block it certifies). Raft nodes
+// use it on each finality signature they collect.
+func VerifyVote(s crypto.Suite, vs *ValidatorSet, digest common.Hash, v Vote) error {
+	i := vs.Index(v.Signer)
+	if i < 0 {
+		return fmt.Errorf("%w: %s", ErrNotValidator, v.Signer)
+	}
+	if !voteSignedBy(s, vs.Validators[i], digest, v.Sig) {
+		return fmt.Errorf("%w: vote by %s", ErrCertSignature, v.Signer)
+	}
+	return nil
+}
