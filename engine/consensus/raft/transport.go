@@ -84,8 +84,9 @@ func (t *Transport) AppendEntriesPipeline(hraft.ServerID, hraft.ServerAddress) (
 }
 
 // MaxAppendBytes bounds the entries one AppendEntries carries (a whole
-// block each), below the network's message bound.
-const MaxAppendBytes = 24 << 20
+// block each): below the network's message bound and below what the
+// follower's log store writes in one badger transaction.
+const MaxAppendBytes = 8 << 20
 
 // AppendEntries implements hraft.Transport. A batch of blocks over
 // MaxAppendBytes is cut to a prefix that fits (at least one entry): Raft
