@@ -42,6 +42,12 @@ type ClusterConfig struct {
 	// Validators per chain: 1 runs solo, more run PBFT over an in-process
 	// network (Net) with every validator a node of its own.
 	Validators int
+	// UserConsensus is the user chains' multi-validator consensus: "pbft"
+	// (the default) or "raft". The hub always runs PBFT (or solo).
+	UserConsensus string
+	// UserValidators, if > 0, sets the user chains' validator count apart
+	// from the hub's (e.g. a 4-validator PBFT hub and 3-validator Raft user chains).
+	UserValidators int
 	// Seed drives the in-process network's faults.
 	Seed uint64
 	// TickMs and BatchTxs tune solo sealing.
@@ -108,11 +114,11 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 		cl.Hot = append(cl.Hot, HotAccount{Address: m.Address(), Operator: op})
 	}
 	cl.Merchant, cl.Operator = cl.Hot[0].Address, cl.Hot[0].Operator
-	if cl.Hub, err = cl.startChain("hub", chain.AppHub, 0); err != nil {
+	if cl.Hub, err = cl.startChain("hub", chain.AppHub, 0, cfg.Validators, chain.ConsensusPBFT); err != nil {
 		return nil, err
 	}
 	for i := 1; i <= cfg.UserChains; i++ {
-		u, err := cl.startChain("user-"+strconv.Itoa(i), chain.AppUser, cfg.UsersPerChain)
+		u, err := cl.startChain("user-"+strconv.Itoa(i), chain.AppUser, cfg.UsersPerChain, cl.userValidators(), cl.userConsensus())
 		if err != nil {
 			cl.Stop()
 			return nil, err
@@ -126,7 +132,25 @@ func StartCluster(ctx context.Context, cfg ClusterConfig) (*Cluster, error) {
 	return cl, nil
 }
 
-func (cl *Cluster) startChain(id, app string, users int) (*Chain, error) {
+// userValidators is the validator count of every user chain.
+func (cl *Cluster) userValidators() int {
+	if cl.Cfg.UserValidators > 0 {
+		return cl.Cfg.UserValidators
+	}
+	return cl.Cfg.Validators
+}
+
+// userConsensus is the multi-validator consensus of the user chains.
+func (cl *Cluster) userConsensus() string {
+	if cl.Cfg.UserConsensus == chain.ConsensusRaft {
+		return chain.ConsensusRaft
+	}
+	return chain.ConsensusPBFT
+}
+
+// startChain starts a chain of validators nodes; with more than one it
+// runs consensus (pbft or raft) over the cluster's network.
+func (cl *Cluster) startChain(id, app string, users, validators int, consensus string) (*Chain, error) {
 	s := cl.Suite
 	c := &Chain{ID: id}
 	gen := &chain.Genesis{ChainID: id, Suite: s.Name(), Consensus: chain.ConsensusSolo, App: app,
@@ -140,13 +164,13 @@ func (cl *Cluster) startChain(id, app string, users int) (*Chain, error) {
 		gen.Balances = append(gen.Balances, chain.GenesisBalance{Asset: cl.Cfg.Asset, Address: k.Address().Hex(),
 			Amount: strconv.FormatInt(cl.Cfg.FundingPerUser, 10)})
 	}
-	for v := 0; v < max(1, cl.Cfg.Validators); v++ {
+	for v := 0; v < max(1, validators); v++ {
 		k, _ := s.GenerateKey()
 		c.Keys = append(c.Keys, k)
 		gen.Validators = append(gen.Validators, chain.GenesisValidator{PubKey: hexutil.Encode(k.PublicKey()), Name: id + "-v" + strconv.Itoa(v)})
 	}
 	if len(c.Keys) > 1 {
-		gen.Consensus = chain.ConsensusPBFT
+		gen.Consensus = consensus
 	}
 	c.Genesis = gen
 	for v, k := range c.Keys {
@@ -242,7 +266,11 @@ func (cl *Cluster) LightClient(c *Chain) *settlement.Client {
 	if err != nil {
 		panic(err)
 	}
-	return &settlement.Client{ChainID: c.ID, Suite: cl.Suite.Name(), Rule: uint8(types.QuorumBFT), Validators: vs.Encode(), FromHeight: 1}
+	rule := types.QuorumBFT
+	if c.Genesis.Consensus == chain.ConsensusRaft {
+		rule = types.QuorumMajority // Raft certificates carry a majority of signatures
+	}
+	return &settlement.Client{ChainID: c.ID, Suite: cl.Suite.Name(), Rule: uint8(rule), Validators: vs.Encode(), FromHeight: 1}
 }
 
 // Account signs for key on chain c.
@@ -290,7 +318,7 @@ func (cl *Cluster) registerUserChain(ctx context.Context, u *Chain) error {
 
 // AddUserChain starts and registers one more user chain at runtime.
 func (cl *Cluster) AddUserChain(ctx context.Context) (*Chain, error) {
-	u, err := cl.startChain("user-"+strconv.Itoa(len(cl.UserChains())+1), chain.AppUser, cl.Cfg.UsersPerChain)
+	u, err := cl.startChain("user-"+strconv.Itoa(len(cl.UserChains())+1), chain.AppUser, cl.Cfg.UsersPerChain, cl.userValidators(), cl.userConsensus())
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,12 @@ type Config struct {
 	// Validators per chain (hub included): 1 runs solo; more run PBFT over
 	// the simulator's seeded in-process network.
 	Validators int `toml:"validators" json:"validators"`
+	// UserConsensus is the user chains' consensus when they have several
+	// validators: "pbft" (default) or "raft". The hub runs PBFT.
+	UserConsensus string `toml:"user_consensus" json:"user_consensus,omitempty"`
+	// UserValidators, if > 0, is the user chains' validator count (the hub
+	// keeps Validators): e.g. a 4-validator PBFT hub over 3-validator Raft chains.
+	UserValidators int `toml:"user_validators" json:"user_validators,omitempty"`
 	// Users is the number of users, spread over the chains.
 	Users int `toml:"users" json:"users"`
 	// Merchants is the number of hot accounts; popularity follows Zipf(ZipfS).
@@ -99,6 +105,10 @@ func (c *Config) Validate() error {
 		return fmt.Errorf("baseline %q: the only baseline is single-chain", c.Baseline)
 	case c.TickMs < 1:
 		return errors.New("tick_ms must be >= 1")
+	case c.UserConsensus != "" && c.UserConsensus != "pbft" && c.UserConsensus != "raft":
+		return fmt.Errorf("user_consensus %q: use pbft or raft", c.UserConsensus)
+	case c.UserValidators < 0 || c.UserValidators > 16:
+		return fmt.Errorf("user_validators %d: use 0 (as validators) or 1..16", c.UserValidators)
 	}
 	for i, f := range c.Faults {
 		if err := f.validate(c); err != nil {
@@ -112,8 +122,8 @@ func (f Fault) validate(c *Config) error {
 	switch f.Kind {
 	case "restart-node", "crash-relay", "pause-relay", "add-chain":
 	case "partition", "drop-messages":
-		if c.Validators < 4 {
-			return fmt.Errorf("%s needs PBFT chains: set validators to 4 or more", f.Kind)
+		if need := c.faultTolerantSize(); c.userValidators() < need {
+			return fmt.Errorf("%s needs user chains that survive a fault: %d or more validators", f.Kind, need)
 		}
 	default:
 		return fmt.Errorf("kind %q: use restart-node, crash-relay, pause-relay, add-chain, partition or drop-messages", f.Kind)
@@ -128,4 +138,21 @@ func (f Fault) validate(c *Config) error {
 		return errors.New("the single-chain baseline has no relay to fault")
 	}
 	return nil
+}
+
+// userValidators is the user chains' validator count.
+func (c *Config) userValidators() int {
+	if c.UserValidators > 0 {
+		return c.UserValidators
+	}
+	return c.Validators
+}
+
+// faultTolerantSize is the smallest user chain that survives one faulty
+// validator: 4 for PBFT (3f+1), 3 for Raft (2f+1).
+func (c *Config) faultTolerantSize() int {
+	if c.UserConsensus == "raft" {
+		return 3
+	}
+	return 4
 }

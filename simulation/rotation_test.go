@@ -3,6 +3,8 @@ package simulation
 import (
 	"bytes"
 	"context"
+	"github.com/tallyhq/tally/engine/chain"
+	"github.com/tallyhq/tally/engine/crypto"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -39,8 +41,32 @@ func TestValidatorRotationEndToEnd(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts eleven nodes")
 	}
-	cl := startValidatorCluster(t, 1, 4)
+	validatorRotation(t, startValidatorCluster(t, 1, 4))
+}
+
+// TestValidatorRotationRaft is the same on a Raft user chain of three
+// validators under a PBFT hub: ConsensusAdmin's changes become Raft
+// configuration changes, and the hub follows the majority certificates
+// of the changing set.
+func TestValidatorRotationRaft(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts eight nodes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := StartCluster(ctx, ClusterConfig{Dir: t.TempDir(), UserChains: 1, Suite: crypto.SuiteSecp256k1,
+		UsersPerChain: 8, FundingPerUser: 1_000_000, Asset: "CNY", TickMs: 20, Validators: 4, Seed: 3,
+		UserConsensus: chain.ConsensusRaft, UserValidators: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Stop)
+	validatorRotation(t, cl)
+}
+
+func validatorRotation(t *testing.T, cl *Cluster) {
 	u := cl.Users[0]
+	original := len(u.Keys)
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
 	opts := relay.DefaultOptions()
@@ -65,10 +91,16 @@ func TestValidatorRotationEndToEnd(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitFor(t, "the hub to trust the grown set", time.Minute, func() (bool, error) { return hubTrusts(ctx, cl, u) })
-	if err := call(ctx, admin, consensusAdmin, "removeValidator", u.Keys[3].Address()); err != nil {
+	if u.Genesis.Consensus == chain.ConsensusRaft {
+		waitRaftVoters(t, u)
+	}
+	if err := call(ctx, admin, consensusAdmin, "removeValidator", u.Keys[original-1].Address()); err != nil {
 		t.Fatal(err)
 	}
 	waitFor(t, "the hub to trust the shrunk set", time.Minute, func() (bool, error) { return hubTrusts(ctx, cl, u) })
+	if u.Genesis.Consensus == chain.ConsensusRaft {
+		waitRaftVoters(t, u)
+	}
 	// The chain goes on under the new set (the newcomer votes: three of four
 	// remaining validators are needed and one of the originals is gone).
 	if err := pay(ctx, cl, u, rng, 5); err != nil {
@@ -96,4 +128,27 @@ func reasonOrEmpty(r interface{ GetRevertReason() string }) string {
 		return ""
 	}
 	return r.GetRevertReason()
+}
+
+// waitRaftVoters waits until the Raft voters seen by validator 0 are the
+// chain's validator set.
+func waitRaftVoters(t *testing.T, u *Chain) {
+	t.Helper()
+	c, _, _ := u.Node.Lookup(u.ID)
+	waitFor(t, "Raft's voters to equal the validator set", time.Minute, func() (bool, error) {
+		vs, err := c.Validators()
+		if err != nil {
+			return false, err
+		}
+		voters := u.Node.Group(u.ID).RaftVoters()
+		if len(voters) != vs.Len() {
+			return false, nil
+		}
+		for _, a := range voters {
+			if !vs.Contains(a) {
+				return false, nil
+			}
+		}
+		return true, nil
+	})
 }

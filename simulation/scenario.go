@@ -13,22 +13,25 @@ import (
 // Scenario is a TOML file describing a repeatable run. Durations are
 // strings such as "20s"; omitted fields keep the defaults.
 type Scenario struct {
-	Name        string          `toml:"name"`
-	Description string          `toml:"description"`
-	Chains      *int            `toml:"chains"`
-	Validators  *int            `toml:"validators"`
-	Users       *int            `toml:"users"`
-	Merchants   *int            `toml:"merchants"`
-	ZipfS       *float64        `toml:"zipf_s"`
-	HotShare    *float64        `toml:"hot_share"`
-	Rate        *int            `toml:"rate"`
-	Duration    string          `toml:"duration"`
-	Epoch       string          `toml:"epoch_interval"`
-	Suite       string          `toml:"suite"`
-	Seed        *uint64         `toml:"seed"`
-	Baseline    string          `toml:"baseline"`
-	Mix         *Mix            `toml:"mix"`
-	Faults      []ScenarioFault `toml:"faults"`
+	Name        string `toml:"name"`
+	Description string `toml:"description"`
+	Chains      *int   `toml:"chains"`
+	Validators  *int   `toml:"validators"`
+	// UserConsensus and UserValidators set the user chains apart from the hub.
+	UserConsensus  string          `toml:"user_consensus"`
+	UserValidators *int            `toml:"user_validators"`
+	Users          *int            `toml:"users"`
+	Merchants      *int            `toml:"merchants"`
+	ZipfS          *float64        `toml:"zipf_s"`
+	HotShare       *float64        `toml:"hot_share"`
+	Rate           *int            `toml:"rate"`
+	Duration       string          `toml:"duration"`
+	Epoch          string          `toml:"epoch_interval"`
+	Suite          string          `toml:"suite"`
+	Seed           *uint64         `toml:"seed"`
+	Baseline       string          `toml:"baseline"`
+	Mix            *Mix            `toml:"mix"`
+	Faults         []ScenarioFault `toml:"faults"`
 }
 
 // ScenarioFault is a fault in a scenario file.
@@ -66,6 +69,10 @@ func (sc *Scenario) Config(base Config) (Config, error) {
 	c := base
 	setInt(&c.Chains, sc.Chains)
 	setInt(&c.Validators, sc.Validators)
+	setInt(&c.UserValidators, sc.UserValidators)
+	if sc.UserConsensus != "" {
+		c.UserConsensus = sc.UserConsensus
+	}
 	setInt(&c.Users, sc.Users)
 	setInt(&c.Merchants, sc.Merchants)
 	setInt(&c.RatePerSec, sc.Rate)
@@ -129,6 +136,10 @@ func (sc *Scenario) Apply(fromFlags Config, flags *pflag.FlagSet) Config {
 			c.Chains = fromFlags.Chains
 		case "validators":
 			c.Validators = fromFlags.Validators
+		case "user-consensus":
+			c.UserConsensus = fromFlags.UserConsensus
+		case "user-validators":
+			c.UserValidators = fromFlags.UserValidators
 		case "users":
 			c.Users = fromFlags.Users
 		case "merchants":

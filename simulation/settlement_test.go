@@ -3,6 +3,7 @@ package simulation
 import (
 	"context"
 	"fmt"
+	"github.com/tallyhq/tally/engine/chain"
 	"log/slog"
 	"math/big"
 	"math/rand/v2"
@@ -121,6 +122,30 @@ func TestSettlementEndToEndPBFT(t *testing.T) {
 		t.Skip("starts sixteen nodes")
 	}
 	settlementEndToEnd(t, startValidatorCluster(t, 3, 4))
+}
+
+// TestSettlementEndToEndRaftUsers is the consortium of issue 7: a hub of
+// four PBFT validators and three user chains of three Raft validators
+// each; the hub's light clients check the Raft chains' majority certificates.
+func TestSettlementEndToEndRaftUsers(t *testing.T) {
+	if testing.Short() {
+		t.Skip("starts thirteen nodes")
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := StartCluster(ctx, ClusterConfig{Dir: t.TempDir(), UserChains: 3, Suite: crypto.SuiteSecp256k1,
+		UsersPerChain: 8, FundingPerUser: 1_000_000, Asset: "CNY", TickMs: 20, Validators: 4, Seed: 3,
+		UserConsensus: chain.ConsensusRaft, UserValidators: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Stop)
+	for _, u := range cl.Users {
+		if u.Genesis.Consensus != chain.ConsensusRaft || len(u.Nodes) != 3 {
+			t.Fatalf("%s runs %s on %d nodes", u.ID, u.Genesis.Consensus, len(u.Nodes))
+		}
+	}
+	settlementEndToEnd(t, cl)
 }
 
 func settlementEndToEnd(t *testing.T, cl *Cluster) {

@@ -67,7 +67,8 @@ func (s *sim) start(ctx context.Context, dir string) error {
 	}
 	cl, err := StartCluster(ctx, ClusterConfig{Dir: dir, UserChains: chains, Suite: s.cfg.Suite,
 		UsersPerChain: max(1, s.cfg.Users/chains), FundingPerUser: 100_000_000, Asset: s.cfg.assetOf(),
-		Merchants: s.cfg.Merchants, TickMs: s.cfg.TickMs, Log: s.log, Validators: s.cfg.Validators, Seed: s.cfg.Seed})
+		Merchants: s.cfg.Merchants, TickMs: s.cfg.TickMs, Log: s.log, Validators: s.cfg.Validators, Seed: s.cfg.Seed,
+		UserConsensus: s.cfg.UserConsensus, UserValidators: s.cfg.UserValidators})
 	if err != nil {
 		return err
 	}

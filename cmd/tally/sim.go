@@ -52,6 +52,8 @@ func simCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.IntVar(&cfg.Chains, "chains", cfg.Chains, "user chains")
 	f.IntVar(&cfg.Validators, "validators", cfg.Validators, "validators per chain (more than 1 runs PBFT)")
+	f.StringVar(&cfg.UserConsensus, "user-consensus", "", "user chains' consensus with several validators: pbft (default) or raft")
+	f.IntVar(&cfg.UserValidators, "user-validators", 0, "validators per user chain (0: as --validators; the hub keeps --validators)")
 	f.IntVar(&cfg.Users, "users", cfg.Users, "users, spread over the chains")
 	f.IntVar(&cfg.Merchants, "merchants", cfg.Merchants, "hot accounts (Zipf popularity)")
 	f.Float64Var(&cfg.ZipfS, "zipf", cfg.ZipfS, "Zipf exponent (> 1)")

@@ -1,7 +1,9 @@
 package node
 
 import (
+	"github.com/ethereum/go-ethereum/common"
 	hraft "github.com/hashicorp/raft"
+	craft "github.com/tallyhq/tally/engine/consensus/raft"
 
 	"context"
 	"fmt"
@@ -173,3 +175,22 @@ func (g *Group) stop(err error) bool {
 // IsLeader reports whether this node leads the chain's Raft group (false
 // on other chains).
 func (g *Group) IsLeader() bool { return g.raft != nil && g.raft.r.State() == hraft.Leader }
+
+// RaftVoters lists the voters of the chain's Raft configuration (nil on
+// other chains, or while the configuration cannot be read).
+func (g *Group) RaftVoters() []common.Address {
+	if g.raft == nil {
+		return nil
+	}
+	f := g.raft.r.GetConfiguration()
+	if f.Error() != nil {
+		return nil
+	}
+	var out []common.Address
+	for _, s := range f.Configuration().Servers {
+		if a, err := craft.AddressOf(string(s.ID)); err == nil && s.Suffrage == hraft.Voter {
+			out = append(out, a)
+		}
+	}
+	return out
+}
