@@ -38,9 +38,7 @@ func (p *pbftNet) raftLeader(skip int) int {
 // chain goes on; it returns and catches up; a node restarted from disk
 // catches up; a wiped node restores from a snapshot and peers.
 func TestRaftChainCommitsCertifiesAndRecovers(t *testing.T) {
-	if testing.Short() {
-		t.Skip("runs three validators")
-	}
+	// Short mode runs it too (a few seconds): CI runs it under -race.
 	p := newTestNet(t, 3, chain.ConsensusRaft, fastRaft)
 	p.pay(0, 3)
 	p.agree(3, -1)
