@@ -235,8 +235,8 @@ func (c *Collector) Missing(n int) []uint64 {
 		hs = append(hs, h)
 	}
 	sort.Slice(hs, func(i, j int) bool { return hs[i] < hs[j] })
-	if len(hs) > n {
-		hs = hs[:n]
+	if len(hs) > max(n, 0) {
+		hs = hs[:max(n, 0)]
 	}
 	return hs
 }

@@ -54,8 +54,9 @@ func (c Config) WithDefaults() Config {
 		}
 	}
 	fill(&c.HeartbeatMs, d.HeartbeatMs)
-	fill(&c.ElectionMs, d.ElectionMs)
-	fill(&c.CommitMs, d.CommitMs)
+	// The defaults of the other timeouts follow a heartbeat set on its own.
+	fill(&c.ElectionMs, max(d.ElectionMs, c.HeartbeatMs))
+	fill(&c.CommitMs, min(d.CommitMs, c.HeartbeatMs))
 	fill(&c.MaxAppendEntries, d.MaxAppendEntries)
 	fill(&c.SnapshotIntervalMs, d.SnapshotIntervalMs)
 	fill(&c.RPCTimeoutMs, d.RPCTimeoutMs)

@@ -221,9 +221,17 @@ func assign(dst, src any) error {
 // Handle serves a peer's RPC: it hands the request to Raft and returns
 // the encoded answer. from is the authenticated sender.
 func (t *Transport) Handle(ctx context.Context, from common.Address, payload []byte) ([]byte, error) {
+	select {
+	case <-t.closed:
+		return nil, ErrTransportClosed
+	default:
+	}
 	kind, req, snap, err := wire.DecodeRequest(payload)
 	if err != nil {
 		return nil, err
+	}
+	if len(snap) > MaxSnapshotBytes {
+		return nil, fmt.Errorf("raft: snapshot of %d bytes exceeds %d", len(snap), MaxSnapshotBytes)
 	}
 	hdr := req.(hraft.WithRPCHeader).GetRPCHeader()
 	want := string(ServerID(from))
@@ -273,7 +281,7 @@ func (t *Transport) answer(ctx context.Context, respCh chan hraft.RPCResponse) (
 func isHeartbeat(r *hraft.AppendEntriesRequest) bool {
 	leader := r.Addr
 	if len(leader) == 0 {
-		leader = r.Leader
+		leader = r.Leader //lint:ignore SA1019 hashicorp's own heartbeat test reads it for old peers
 	}
 	return r.Term != 0 && leader != nil && r.PrevLogEntry == 0 && r.PrevLogTerm == 0 &&
 		len(r.Entries) == 0 && r.LeaderCommitIndex == 0
