@@ -35,17 +35,35 @@ func netCmd() *cobra.Command {
 func netInitCmd() *cobra.Command {
 	p := &netPlan{}
 	var validators int
+	var consensus string
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Generate keys, genesis files (light clients and merchants registered), node, relay and router configs",
+		Long: `Generate keys, genesis files (light clients and merchants registered), node, relay and router configs.
+
+Multi-validator chains run PBFT or Raft: --consensus sets both the hub and the user
+chains, --hub-consensus and --user-consensus override it per side, e.g.
+--hub-consensus pbft --user-consensus raft. A chain of one validator always runs solo.
+PBFT tolerates f faulty validators of 3f+1 (4 tolerate one); Raft tolerates f crashed
+validators of 2f+1 (3 tolerate one), and its certificates carry a majority of the
+validators' signatures, which the hub's light clients of Raft user chains require.`,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if validators < 1 || validators > 7 {
 				return errors.New("--validators must be 1..7")
 			}
+			if p.hubConsensus == "" {
+				p.hubConsensus = consensus
+			}
+			if p.userConsensus == "" {
+				p.userConsensus = consensus
+			}
+			for _, fc := range [][2]string{{"consensus", consensus}, {"hub-consensus", p.hubConsensus}, {"user-consensus", p.userConsensus}} {
+				if fc[1] != chain.ConsensusPBFT && fc[1] != chain.ConsensusRaft {
+					return fmt.Errorf("--%s %q: use pbft or raft (one validator always runs solo)", fc[0], fc[1])
+				}
+			}
 			if validators == 1 {
-				p.consensus = chain.ConsensusSolo
-			} else if p.consensus != chain.ConsensusPBFT {
-				return fmt.Errorf("--consensus %s: multi-validator chains run pbft in this build (raft comes with its engine)", p.consensus)
+				p.hubConsensus, p.userConsensus = chain.ConsensusSolo, chain.ConsensusSolo
 			}
 			p.validators = validators
 			if p.users < 1 || p.users > 8 || p.merchants < 1 {
@@ -68,8 +86,8 @@ func netInitCmd() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(cmd.OutOrStdout(), "consortium in %s: hub at %s, %d user chains, router at %s\nadmin %s (keys/admin.key)\n",
-				p.dir, cons.Hub.GRPC, len(cons.Users), cons.Router, cons.Admin)
+			fmt.Fprintf(cmd.OutOrStdout(), "consortium in %s: hub (%s) at %s, %d user chains (%s), router at %s\nadmin %s (keys/admin.key)\n",
+				p.dir, p.hubConsensus, cons.Hub.GRPC, len(cons.Users), p.userConsensus, cons.Router, cons.Admin)
 			for _, m := range cons.Merchants {
 				fmt.Fprintf(cmd.OutOrStdout(), "merchant %s operated by %s\n", m.Address, m.Operator)
 			}
@@ -79,8 +97,10 @@ func netInitCmd() *cobra.Command {
 	f := cmd.Flags()
 	f.StringVar(&p.dir, "out", "tally-net", "directory to create")
 	f.IntVar(&p.users, "user-chains", 2, "user chains")
-	f.IntVar(&validators, "validators", 1, "validators per chain")
-	f.StringVar(&p.consensus, "consensus", chain.ConsensusPBFT, "consensus of multi-validator chains (one validator always runs solo)")
+	f.IntVar(&validators, "validators", 1, "validators per chain (1 runs solo; pbft tolerates one fault from 4, raft one crash from 3)")
+	f.StringVar(&consensus, "consensus", chain.ConsensusPBFT, "consensus of multi-validator chains: pbft or raft")
+	f.StringVar(&p.hubConsensus, "hub-consensus", "", "the hub's consensus, pbft or raft (default --consensus)")
+	f.StringVar(&p.userConsensus, "user-consensus", "", "the user chains' consensus, pbft or raft (default --consensus)")
 	f.StringVar(&p.suiteName, "crypto", crypto.SuiteSecp256k1, "crypto suite: secp256k1 or sm")
 	f.IntVar(&p.merchants, "merchants", 1, "hot accounts to register")
 	f.StringVar(&p.asset, "asset", "CNY", "asset code")

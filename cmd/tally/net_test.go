@@ -110,27 +110,8 @@ func TestNetInitUpPayStatement(t *testing.T) {
 	if err := toml.Unmarshal(b, &cons); err != nil {
 		t.Fatal(err)
 	}
-	alice := filepath.Join(dir, "alice.key")
-	tally(t, "keys", "new", "--out", alice)
-	addr := strings.Fields(strings.Split(tally(t, "keys", "show", "--key", alice), "\n")[0])[1]
-	var opened struct {
-		Accounts []struct {
-			ChainID string `json:"chain_id"`
-		} `json:"accounts"`
-	}
-	postJSON(t, "http://"+cons.RouterAPI+"/v1/OpenAccounts", map[string]any{"users": []string{addr}}, &opened)
-	if len(opened.Accounts) != 1 {
-		t.Fatalf("open account: %+v", opened)
-	}
-	node := ""
-	for _, u := range cons.Users {
-		if u.ID == opened.Accounts[0].ChainID {
-			node = u.GRPC
-		}
-	}
-	tally(t, "--node", node, "tx", "issue", "--key", filepath.Join(dir, "keys", "admin.key"), "--to", addr, "--amount", "10000")
+	out := routerPay(t, dir, &cons)
 	m := cons.Merchants[0].Address
-	out := tally(t, "pay", "--router", cons.Router, "--from", alice, "--merchant", m, "--amount", "1.50")
 	if !strings.Contains(out, "150 minor units") || !strings.Contains(out, " ok ") {
 		t.Fatalf("pay: %s", out)
 	}
@@ -165,4 +146,32 @@ func cmdOutput(bin string, args ...string) (string, error) {
 	cmd.Env = append(os.Environ(), "TALLY_PASSWORD=")
 	out, err := cmd.CombinedOutput()
 	return string(out), err
+}
+
+// routerPay opens an account for a new user through the router, funds it
+// on its chain and pays 1.50 to the first merchant through the router.
+func routerPay(t *testing.T, dir string, cons *Consortium) string {
+	t.Helper()
+	alice := filepath.Join(dir, "alice.key")
+	tally(t, "keys", "new", "--out", alice)
+	addr := strings.Fields(strings.Split(tally(t, "keys", "show", "--key", alice), "\n")[0])[1]
+	var opened struct {
+		Accounts []struct {
+			ChainID string `json:"chain_id"`
+		} `json:"accounts"`
+	}
+	postJSON(t, "http://"+cons.RouterAPI+"/v1/OpenAccounts", map[string]any{"users": []string{addr}}, &opened)
+	if len(opened.Accounts) != 1 {
+		t.Fatalf("open account: %+v", opened)
+	}
+	node := ""
+	for _, u := range cons.Users {
+		if u.ID == opened.Accounts[0].ChainID {
+			node = u.GRPC
+		}
+	}
+	tally(t, "--node", node, "tx", "issue", "--key", filepath.Join(dir, "keys", "admin.key"), "--to", addr, "--amount", "10000")
+	m := cons.Merchants[0].Address
+	out := tally(t, "pay", "--router", cons.Router, "--from", alice, "--merchant", m, "--amount", "1.50")
+	return out
 }

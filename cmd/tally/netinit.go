@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/tallyhq/tally/engine/chain"
+	craft "github.com/tallyhq/tally/engine/consensus/raft"
 	"github.com/tallyhq/tally/engine/crypto"
 	"github.com/tallyhq/tally/engine/exec"
 	"github.com/tallyhq/tally/engine/node"
@@ -25,7 +26,9 @@ import (
 
 // Consortium is DIR/consortium.toml: what `tally net` started and where.
 type Consortium struct {
-	Suite     string            `toml:"suite"`
+	Suite string `toml:"suite"`
+	// Consensus is every chain's consensus, or "mixed" when the hub's and
+	// the user chains' differ (each NetChain names its own).
 	Consensus string            `toml:"consensus"`
 	Asset     string            `toml:"asset"`
 	Hub       NetChain          `toml:"hub"`
@@ -39,10 +42,11 @@ type Consortium struct {
 
 // NetChain is one chain of the consortium; GRPC and HTTP are validator 0's.
 type NetChain struct {
-	ID    string    `toml:"id"`
-	GRPC  string    `toml:"grpc"`
-	HTTP  string    `toml:"http"`
-	Nodes []NetNode `toml:"nodes"`
+	ID        string    `toml:"id"`
+	Consensus string    `toml:"consensus"` // solo, pbft or raft
+	GRPC      string    `toml:"grpc"`
+	HTTP      string    `toml:"http"`
+	Nodes     []NetNode `toml:"nodes"`
 }
 
 // NetNode is one validator's process.
@@ -61,18 +65,36 @@ type NetMerchant struct {
 
 // netPlan is what net init builds.
 type netPlan struct {
-	dir, suiteName, consensus, asset string
-	users, merchants, basePort       int
-	validators                       int
-	suite                            crypto.Suite
-	admin, relayer, routerKey        crypto.PrivateKey
-	hot                              []hot
-	vals                             map[string][]crypto.PrivateKey
+	dir, suiteName, asset       string
+	hubConsensus, userConsensus string // solo, pbft or raft
+	users, merchants, basePort  int
+	validators                  int
+	suite                       crypto.Suite
+	admin, relayer, routerKey   crypto.PrivateKey
+	hot                         []hot
+	vals                        map[string][]crypto.PrivateKey
 }
 
 type hot struct {
 	addr common.Address
 	op   crypto.PrivateKey
+}
+
+// consensusOf is chain id's consensus.
+func (p *netPlan) consensusOf(id string) string {
+	if id == "hub" {
+		return p.hubConsensus
+	}
+	return p.userConsensus
+}
+
+// quorumRule is the rule a chain's finality certificates meet: a majority
+// of the validators on Raft, 2f+1 of 3f+1 on PBFT (and solo).
+func quorumRule(consensus string) types.QuorumRule {
+	if consensus == chain.ConsensusRaft {
+		return types.QuorumMajority
+	}
+	return types.QuorumBFT
 }
 
 func (p *netPlan) chainIDs() []string {
@@ -99,13 +121,17 @@ func (p *netPlan) build() (*Consortium, error) {
 	if err := p.keys(); err != nil {
 		return nil, err
 	}
-	cons := &Consortium{Suite: p.suiteName, Consensus: p.consensus, Asset: p.asset, Admin: p.admin.Address().Hex(),
+	mode := p.hubConsensus
+	if p.userConsensus != mode {
+		mode = "mixed"
+	}
+	cons := &Consortium{Suite: p.suiteName, Consensus: mode, Asset: p.asset, Admin: p.admin.Address().Hex(),
 		Processes: map[string]string{}, Router: p.routerPort(0), RouterAPI: p.routerPort(1)}
 	for _, h := range p.hot {
 		cons.Merchants = append(cons.Merchants, NetMerchant{Address: h.addr.Hex(), Operator: filepath.Join("keys", "operator-"+h.addr.Hex()[2:10]+".key")})
 	}
 	for i, id := range p.chainIDs() {
-		nc := NetChain{ID: id, GRPC: p.port(i, 0, 0), HTTP: p.port(i, 0, 1)}
+		nc := NetChain{ID: id, Consensus: p.consensusOf(id), GRPC: p.port(i, 0, 0), HTTP: p.port(i, 0, 1)}
 		if err := p.writeChain(i, id, &nc); err != nil {
 			return nil, err
 		}
@@ -169,7 +195,7 @@ func (p *netPlan) lightClient(id string) *settlement.Client {
 		list = append(list, types.Validator{Address: v.Address(), PubKey: v.PublicKey()})
 	}
 	vs, _ := types.NewValidatorSet(p.suite, list)
-	return &settlement.Client{ChainID: id, Suite: p.suiteName, Rule: uint8(types.QuorumBFT), Validators: vs.Encode(), FromHeight: 1}
+	return &settlement.Client{ChainID: id, Suite: p.suiteName, Rule: uint8(quorumRule(p.consensusOf(id))), Validators: vs.Encode(), FromHeight: 1}
 }
 
 func setupCall(from common.Address, c *exec.Contract, note, method string, args ...any) chain.GenesisCall {
@@ -182,7 +208,7 @@ func setupCall(from common.Address, c *exec.Contract, note, method string, args 
 
 func (p *netPlan) genesis(id string) *chain.Genesis {
 	a := p.admin.Address().Hex()
-	g := &chain.Genesis{ChainID: id, Suite: p.suiteName, Consensus: p.consensus, App: chain.AppUser,
+	g := &chain.Genesis{ChainID: id, Suite: p.suiteName, Consensus: p.consensusOf(id), App: chain.AppUser,
 		Roles: map[string][]string{system.RoleAdmin: {a}, system.RoleIssuer: {a}, system.RoleSettler: {a, p.relayer.Address().Hex()}}}
 	for v, k := range p.vals[id] {
 		g.Validators = append(g.Validators, chain.GenesisValidator{PubKey: hexutil.Encode(k.PublicKey()), Name: id + "-v" + strconv.Itoa(v)})
@@ -264,6 +290,9 @@ func (p *netPlan) writeNode(id string, v int, nd NetNode, all []NetNode) error {
 	cfg.API.GRPCAddr, cfg.API.HTTPAddr = nd.GRPC, strings.TrimSuffix(nd.GRPC, nd.GRPC[strings.LastIndex(nd.GRPC, ":"):])+portPlus(nd.GRPC, 1)
 	cc := node.DefaultChainConfig()
 	cc.Genesis, cc.KeyFile = "../genesis.toml", "validator.key"
+	if p.consensusOf(id) == chain.ConsensusRaft {
+		cc.Raft = craft.DefaultConfig() // written out so that operators see the knobs
+	}
 	if p.validators > 1 {
 		cfg.P2P = node.P2PConfig{ListenAddr: nd.P2P, TLSDir: "tls"}
 		for k, peer := range all {

@@ -128,10 +128,11 @@ func verifyProofCmd(cmd *cobra.Command, suite crypto.Suite, p *proof.Receipt, ge
 	if err != nil {
 		return err
 	}
-	if _, _, err := proof.VerifyReceipt(suite, vs, types.QuorumBFT, p); err != nil {
-		return fmt.Errorf("certificate does NOT verify: %w", err)
+	rule := quorumRule(gen.Consensus)
+	if _, _, err := proof.VerifyReceipt(suite, vs, rule, p); err != nil {
+		return fmt.Errorf("certificate does NOT verify (%s quorum of a %s chain): %w", rule, gen.Consensus, err)
 	}
-	fmt.Fprintf(out, "certificate: quorum of genesis validators: VERIFIED\n")
+	fmt.Fprintf(out, "certificate: quorum of genesis validators: VERIFIED (%s rule, %s chain)\n", rule, gen.Consensus)
 	return nil
 }
 

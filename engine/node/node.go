@@ -100,11 +100,21 @@ func New(cfg *Config, opts Options) (*Node, error) {
 			return nil, err
 		}
 	}
+	// Peers' messages arrive once the network starts: every chain has
+	// joined by then, so none is refused (and its sender struck) as a
+	// message for an unknown chain while a restarted node opens its chains.
+	if n.p2p != nil {
+		if err := n.p2p.Start(); err != nil {
+			n.closeGroups()
+			n.stopP2P()
+			return nil, err
+		}
+	}
 	return n, nil
 }
 
-// startP2P starts the node-to-node network when the config asks for one
-// and no network was injected.
+// startP2P creates the node-to-node network when the config asks for one
+// and no network was injected; New starts it after the chains join.
 func (n *Node) startP2P() error {
 	pc := n.cfg.P2P
 	if pc.ListenAddr == "" || n.opts.Network != nil {
@@ -126,10 +136,7 @@ func (n *Node) startP2P() error {
 	if err != nil {
 		return err
 	}
-	if err := net.Start(); err != nil {
-		return err
-	}
-	n.p2p, n.opts.Network = net, NewP2PNet(net, peers)
+	n.p2p, n.opts.Network = net, NewP2PNet(net, peers) // started once the chains have joined
 	return nil
 }
 
