@@ -49,24 +49,6 @@ func NewABIEvent(name string, args abi.Arguments, indexed ...string) abi.Event {
 	return abi.NewEvent(name, name, false, args)
 }
 
-// decodeArgs unpacks call data and rejects any input that is not the
-// canonical ABI encoding of the values it decodes to (trailing bytes, dirty
-// padding), so one call has one byte form and one set of conflict keys.
-func decodeArgs(m *abi.Method, data []byte) ([]any, error) {
-	vals, err := m.Inputs.Unpack(data)
-	if err != nil {
-		return nil, err
-	}
-	re, err := m.Inputs.Pack(vals...)
-	if err != nil {
-		return nil, err
-	}
-	if !bytes.Equal(re, data) {
-		return nil, fmt.Errorf("non-canonical ABI encoding for %s", m.Sig)
-	}
-	return vals, nil
-}
-
 // errorSelector is the selector of Solidity's Error(string).
 var errorSelector = []byte{0x08, 0xc3, 0x79, 0xa0}
 

@@ -53,8 +53,21 @@ type Env struct {
 
 // Emit appends a log from address a.
 func (e *Env) Emit(a common.Address, ev abi.Event, topics []common.Hash, data []byte) {
-	all := append([]common.Hash{ev.ID}, topics...)
-	*e.Logs = append(*e.Logs, &types.Log{Address: a, Topics: all, Data: data})
+	var l *types.Log
+	if len(topics) <= 3 { // the log and its topics in one allocation
+		lt := new(struct {
+			log    types.Log
+			topics [4]common.Hash
+		})
+		l = &lt.log
+		l.Topics = lt.topics[: 1+len(topics) : 1+len(topics)]
+	} else {
+		l = &types.Log{Topics: make([]common.Hash, 1+len(topics))}
+	}
+	l.Address, l.Data = a, data
+	l.Topics[0] = ev.ID
+	copy(l.Topics[1:], topics)
+	*e.Logs = append(*e.Logs, l)
 }
 
 // ErrOutOfGas is returned when a call exceeds its gas.
@@ -93,20 +106,26 @@ type Method struct {
 type Contract struct {
 	Addr    common.Address
 	Name    string
-	methods map[[4]byte]*Method
+	methods map[[4]byte]*method
 	Events  map[string]abi.Event
+}
+
+// method is a registered Method with its argument codecs.
+type method struct {
+	*Method
+	in, out argCodec
 }
 
 // NewContract builds a contract from its methods.
 func NewContract(addr common.Address, name string, methods []*Method, events ...abi.Event) *Contract {
-	c := &Contract{Addr: addr, Name: name, methods: make(map[[4]byte]*Method), Events: make(map[string]abi.Event)}
+	c := &Contract{Addr: addr, Name: name, methods: make(map[[4]byte]*method), Events: make(map[string]abi.Event)}
 	for _, m := range methods {
 		var sel [4]byte
 		copy(sel[:], m.ABI.ID)
 		if _, dup := c.methods[sel]; dup {
 			panic(fmt.Sprintf("exec: %s: duplicate selector for %s", name, m.ABI.Sig))
 		}
-		c.methods[sel] = m
+		c.methods[sel] = &method{Method: m, in: newArgCodec(m.ABI.Inputs), out: newArgCodec(m.ABI.Outputs)}
 	}
 	for _, e := range events {
 		c.Events[e.Name] = e
@@ -130,7 +149,7 @@ func (c *Contract) ABI() abi.ABI {
 func (c *Contract) Method(name string) *Method {
 	for _, m := range c.methods {
 		if m.ABI.Name == name {
-			return m
+			return m.Method
 		}
 	}
 	return nil
@@ -147,17 +166,16 @@ func (c *Contract) MethodNames() []string {
 }
 
 // resolve finds the method and decodes its arguments.
-func (c *Contract) resolve(input []byte) (*Method, []any, error) {
+func (c *Contract) resolve(input []byte) (*method, []any, error) {
 	if len(input) < 4 {
 		return nil, nil, Fail(types.StatusBadInput, "%s: call data shorter than a selector", c.Name)
 	}
-	var sel [4]byte
-	copy(sel[:], input)
+	sel := [4]byte(input)
 	m := c.methods[sel]
 	if m == nil {
 		return nil, nil, Fail(types.StatusUnknownMethod, "%s: no method with selector %x", c.Name, sel)
 	}
-	args, err := decodeArgs(&m.ABI, input[4:])
+	args, err := m.in.decode(m.ABI.Sig, input[4:])
 	if err != nil {
 		return nil, nil, Fail(types.StatusBadInput, "%s.%s: %v", c.Name, m.ABI.Name, err)
 	}
@@ -171,14 +189,29 @@ var ErrBarrier = errors.New("exec: barrier method")
 // barrier method, or another error if the call data cannot be decoded (such
 // a call fails without touching state).
 func (c *Contract) Conflicts(caller common.Address, input []byte) ([]Access, error) {
+	d := c.prepare(caller, input)
+	return d.acc, d.err
+}
+
+// preparedCall is a call decoded once, when the scheduler asks for its
+// conflict keys, and run later from the decoded arguments.
+type preparedCall struct {
+	m    *method
+	args []any
+	err  error // decoding failed (what Run returns), or ErrBarrier
+	acc  []Access
+}
+
+// prepare decodes a call and computes its declared accesses.
+func (c *Contract) prepare(caller common.Address, input []byte) preparedCall {
 	m, args, err := c.resolve(input)
 	if err != nil {
-		return nil, err
+		return preparedCall{err: err}
 	}
 	if m.Keys == nil {
-		return nil, ErrBarrier
+		return preparedCall{m: m, args: args, err: ErrBarrier}
 	}
-	return m.Keys(caller, args), nil
+	return preparedCall{m: m, args: args, acc: m.Keys(caller, args)}
 }
 
 // Run decodes input, charges gas, runs the method and encodes its outputs.
@@ -187,6 +220,19 @@ func (c *Contract) Run(env *Env, input []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.runDecoded(env, m, args)
+}
+
+// runPrepared runs a call prepared by prepare, as Run would run its input.
+func (c *Contract) runPrepared(env *Env, p *preparedCall) ([]byte, error) {
+	if p.m == nil {
+		return nil, p.err // the decoding error Run would return
+	}
+	return c.runDecoded(env, p.m, p.args)
+}
+
+// runDecoded is Run after decoding.
+func (c *Contract) runDecoded(env *Env, m *method, args []any) ([]byte, error) {
 	if err := env.Gas.Use(m.Gas); err != nil {
 		return nil, err
 	}
@@ -194,7 +240,7 @@ func (c *Contract) Run(env *Env, input []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	enc, err := m.ABI.Outputs.Pack(out...)
+	enc, err := m.out.pack(out)
 	if err != nil {
 		panic(fmt.Sprintf("exec: %s.%s packs bad outputs: %v", c.Name, m.ABI.Name, err))
 	}

@@ -12,10 +12,20 @@ import (
 )
 
 var (
-	evIssued   = exec.NewABIEvent("Issued", exec.Args("string asset", "address to", "uint256 amount"), "to")
-	evRedeemed = exec.NewABIEvent("Redeemed", exec.Args("string asset", "address from", "uint256 amount"), "from")
-	evTransfer = exec.NewABIEvent("Transfer", exec.Args("string asset", "address from", "address to", "uint256 amount"), "from", "to")
+	evIssued   = newEvent(exec.NewABIEvent("Issued", exec.Args("string asset", "address to", "uint256 amount"), "to"))
+	evRedeemed = newEvent(exec.NewABIEvent("Redeemed", exec.Args("string asset", "address from", "uint256 amount"), "from"))
+	evTransfer = newEvent(exec.NewABIEvent("Transfer", exec.Args("string asset", "address from", "address to", "uint256 amount"), "from", "to"))
 )
+
+// event is an ABI event with the encoder of its non-indexed fields.
+type event struct {
+	abi.Event
+	data *exec.Encoder
+}
+
+func newEvent(ev abi.Event) event {
+	return event{Event: ev, data: exec.NewEncoder(ev.Inputs.NonIndexed())}
+}
 
 // Gas of each call.
 const (
@@ -49,7 +59,7 @@ func New() *exec.Contract {
 				is, re := Supply(env.State, a[0].(string))
 				return []any{new(uint256.Int).Sub(is, re).ToBig()}, nil
 			}},
-	}, evIssued, evRedeemed, evTransfer)
+	}, evIssued.Event, evRedeemed.Event, evTransfer.Event)
 }
 
 func args3(a []any) (string, common.Address, *uint256.Int, error) {
@@ -83,7 +93,7 @@ func issue(env *exec.Env, a []any) ([]any, error) {
 	if err := addSupply(env.State, issuedKey(asset), amt); err != nil {
 		return nil, err
 	}
-	emit(env, evIssued, []common.Hash{addrTopic(to)}, asset, amt)
+	emit(env, evIssued, a[0], amt, addrTopic(to))
 	return nil, nil
 }
 
@@ -110,17 +120,17 @@ func redeem(env *exec.Env, a []any) ([]any, error) {
 	if err := addSupply(env.State, redeemedKey(asset), amt); err != nil {
 		return nil, err
 	}
-	emit(env, evRedeemed, []common.Hash{addrTopic(from)}, asset, amt)
+	emit(env, evRedeemed, a[0], amt, addrTopic(from))
 	return nil, nil
 }
 
 func transferKeys(caller common.Address, a []any) []exec.Access {
 	asset, to := a[0].(string), exec.AddressArg(a[1])
-	acc := []exec.Access{{Key: BalanceKey(asset, caller), Mode: exec.Write}}
-	if to != caller {
-		acc = append(acc, exec.Access{Key: BalanceKey(asset, to), Mode: exec.Delta})
+	if to == caller {
+		return []exec.Access{{Key: BalanceKey(asset, caller), Mode: exec.Write}}
 	}
-	return acc
+	from, dest := balanceKeys(asset, caller, to)
+	return []exec.Access{{Key: from, Mode: exec.Write}, {Key: dest, Mode: exec.Delta}}
 }
 
 func transfer(env *exec.Env, a []any) ([]any, error) {
@@ -128,13 +138,14 @@ func transfer(env *exec.Env, a []any) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := Debit(env.State, asset, env.Caller, amt); err != nil {
+	from, dest := balanceKeys(asset, env.Caller, to)
+	if err := debit(env.State, from, asset, env.Caller, amt); err != nil {
 		return nil, err
 	}
-	if err := Credit(env.State, asset, to, amt); err != nil {
+	if err := credit(env.State, dest, to, amt); err != nil {
 		return nil, err
 	}
-	emit(env, evTransfer, []common.Hash{addrTopic(env.Caller), addrTopic(to)}, asset, amt)
+	emit(env, evTransfer, a[0], amt, addrTopic(env.Caller), addrTopic(to))
 	return nil, nil
 }
 
@@ -147,11 +158,13 @@ func addSupply(v *state.TxView, key string, amt *uint256.Int) error {
 
 func addrTopic(a common.Address) common.Hash { return common.BytesToHash(a[:]) }
 
-// emit logs an event whose non-indexed fields are (asset, amount).
-func emit(env *exec.Env, ev abi.Event, topics []common.Hash, asset string, amt *uint256.Int) {
-	data, err := ev.Inputs.NonIndexed().Pack(asset, amt.ToBig())
+// emit logs an event whose non-indexed fields are (asset, amount). asset
+// is the call's asset argument as decoded (a string in an any, passed on
+// as it is rather than boxed again).
+func emit(env *exec.Env, ev event, asset any, amt *uint256.Int, topics ...common.Hash) {
+	data, err := ev.data.Pack(asset, amt)
 	if err != nil {
 		panic(err)
 	}
-	env.Emit(Address, ev, topics, data)
+	env.Emit(Address, ev.Event, topics, data)
 }

@@ -3,7 +3,8 @@ package state
 import (
 	"bytes"
 	"fmt"
-	"sort"
+	"hash/maphash"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -28,23 +29,48 @@ type Change struct {
 }
 
 // Block is one block's writes over a Backend. It is not safe for concurrent
-// writes; concurrent reads are safe while no one writes.
+// writes; concurrent reads are safe while no one writes. Its writes are
+// spread over shards by key hash so that Fold can merge a wave of
+// transactions on several cores.
 type Block struct {
 	base  Reader
-	dirty map[string][]byte
+	dirty [blockShards]map[string][]byte
 }
+
+// blockShards is the number of shards of a Block's writes (a power of two).
+const blockShards = 16
+
+var shardSeed = maphash.MakeSeed()
+
+func shardOf(key string) int { return int(maphash.String(shardSeed, key) & (blockShards - 1)) }
+
+func shardOfBytes(key []byte) int { return int(maphash.Bytes(shardSeed, key) & (blockShards - 1)) }
 
 // NewBlock starts a block overlay over base.
 func NewBlock(base Reader) *Block {
-	return &Block{base: base, dirty: make(map[string][]byte)}
+	b := &Block{base: base}
+	for i := range b.dirty {
+		b.dirty[i] = make(map[string][]byte)
+	}
+	return b
 }
 
 // Get returns the current value of key, or nil.
 func (b *Block) Get(key []byte) []byte {
-	if v, ok := b.dirty[string(key)]; ok {
+	if v, ok := b.dirty[shardOfBytes(key)][string(key)]; ok {
 		return v
 	}
 	return b.base.Get(key)
+}
+
+// GetKey is Get with a string key.
+func (b *Block) GetKey(key string) []byte { return b.getShard(shardOf(key), key) }
+
+func (b *Block) getShard(s int, key string) []byte {
+	if v, ok := b.dirty[s][key]; ok {
+		return v
+	}
+	return b.base.Get([]byte(key))
 }
 
 // Set writes key; a nil or empty value deletes it. Values are not copied:
@@ -53,22 +79,38 @@ func (b *Block) Set(key, value []byte) {
 	if len(value) == 0 {
 		value = nil
 	}
-	b.dirty[string(key)] = value
+	b.dirty[shardOfBytes(key)][string(key)] = value
+}
+
+// setShard is Set for a string key in shard s.
+func (b *Block) setShard(s int, key string, value []byte) {
+	if len(value) == 0 {
+		value = nil
+	}
+	b.dirty[s][key] = value
 }
 
 // Changes returns the block's change set sorted by key. Keys whose final
 // value equals the base are still listed: the set records what the block wrote.
 func (b *Block) Changes() []Change {
-	out := make([]Change, 0, len(b.dirty))
-	for k, v := range b.dirty {
-		out = append(out, Change{Key: []byte(k), Value: v})
+	out := make([]Change, 0, b.Len())
+	for _, m := range b.dirty {
+		for k, v := range m {
+			out = append(out, Change{Key: []byte(k), Value: v})
+		}
 	}
-	sort.Slice(out, func(i, j int) bool { return bytes.Compare(out[i].Key, out[j].Key) < 0 })
+	slices.SortFunc(out, func(x, y Change) int { return bytes.Compare(x.Key, y.Key) })
 	return out
 }
 
 // Len is the number of keys written.
-func (b *Block) Len() int { return len(b.dirty) }
+func (b *Block) Len() int {
+	n := 0
+	for _, m := range b.dirty {
+		n += len(m)
+	}
+	return n
+}
 
 // HashFunc is the chain suite's hash.
 type HashFunc func(data ...[]byte) common.Hash

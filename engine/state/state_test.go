@@ -3,6 +3,8 @@ package state
 import (
 	"bytes"
 	"crypto/sha256"
+	"fmt"
+	"math/rand/v2"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -144,5 +146,45 @@ func TestRootChainsAndSorts(t *testing.T) {
 	b.Set([]byte("x"), []byte{3})
 	if NextRoot(sha, common.Hash{}, b.Changes()) == ra {
 		t.Fatal("root ignores a value")
+	}
+}
+
+// TestKeyAPIsAgree runs random operations on two views over one block,
+// one through the []byte methods and one through the string ones: every
+// read and the committed result must agree.
+func TestKeyAPIsAgree(t *testing.T) {
+	for seed := 0; seed < 500; seed++ {
+		rng := rand.New(rand.NewPCG(uint64(seed), 4))
+		base := mapBackend{"k1": EncodeUint(u(9)), "k2": []byte{1, 2, 3}}
+		ba, bs := NewBlock(base), NewBlock(base)
+		va, vs := NewTxView(ba), NewTxView(bs)
+		for n := rng.IntN(40); n > 0; n-- {
+			k := fmt.Sprintf("k%d", rng.IntN(12)) // past smallView: the index too
+			switch rng.IntN(5) {
+			case 0, 1:
+				amt := u(uint64(rng.IntN(100)))
+				if ea, es := va.AddUint([]byte(k), amt), vs.AddUintKey(k, amt); (ea == nil) != (es == nil) {
+					t.Fatalf("seed %d: AddUint %v, AddUintKey %v", seed, ea, es)
+				}
+			case 2:
+				val := EncodeUint(u(uint64(rng.IntN(100))))
+				va.Set([]byte(k), val)
+				vs.SetKey(k, val)
+			case 3:
+				if a, s := va.Get([]byte(k)), vs.GetKey(k); !bytes.Equal(a, s) {
+					t.Fatalf("seed %d: Get %x, GetKey %x", seed, a, s)
+				}
+			case 4:
+				id := rng.IntN(va.Snapshot() + 1)
+				va.RevertToSnapshot(id)
+				vs.RevertToSnapshot(id)
+			}
+		}
+		if va.Commit() != nil || vs.Commit() != nil {
+			t.Fatal("commit failed")
+		}
+		if !sameChanges(ba.Changes(), bs.Changes()) {
+			t.Fatalf("seed %d: commits differ", seed)
+		}
 	}
 }

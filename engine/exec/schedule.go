@@ -1,0 +1,168 @@
+package exec
+
+import (
+	"hash/maphash"
+	"sync"
+)
+
+// Schedule assigns every transaction a wave: a transaction's wave is one
+// more than the latest wave of any earlier transaction it conflicts with, so
+// transactions in one wave never conflict and every conflict runs in block
+// order. Deltas on one key do not conflict with each other; barriers
+// (transactions that cannot declare their keys, such as EVM calls) get a
+// wave of their own and fence everything after them.
+func Schedule(accs [][]Access, barrier []bool) []int {
+	return schedule(accs, barrier, 1)
+}
+
+// schedule is Schedule on up to workers goroutines. Only its last pass,
+// over the keys that more than one access touches, runs in block order on
+// one core: a key touched once constrains nobody. The rest (hashing the
+// keys, finding the shared ones) is spread over the workers by key hash.
+//
+// Keys are compared by a 64-bit hash: two keys with one hash (which takes
+// luck beyond reckoning) would only be kept in order as if they were one
+// key, never run together, so the results do not depend on it.
+func schedule(accs [][]Access, barrier []bool, workers int) []int {
+	off := make([]int, len(accs)+1) // accs[i][k] is access off[i]+k
+	for i, a := range accs {
+		off[i+1] = off[i] + len(a)
+	}
+	n := off[len(accs)]
+	hs := make([]uint64, n)
+	parallelFor(len(accs), workers, func(_, lo, hi int) {
+		for i := lo; i < hi; i++ {
+			for k, a := range accs[i] {
+				hs[off[i]+k] = maphash.String(scheduleSeed, a.Key)
+			}
+		}
+	})
+	// ids[g] numbers access g's key among the shared keys, or is -1.
+	ids := make([]int32, n)
+	parts := max(1, min(workers, n/1024)) // key partitions, one per worker
+	shared := make([]int32, parts+1)      // partition p numbers its keys from shared[p]
+	tables := make([]hashCount, parts)
+	var wg sync.WaitGroup
+	each := func(f func(p int)) {
+		for p := 1; p < parts; p++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				f(p)
+			}()
+		}
+		f(0)
+		wg.Wait()
+	}
+	each(func(p int) {
+		t := newHashCount(n/parts + 1)
+		for _, h := range hs {
+			if h%uint64(parts) == uint64(p) {
+				t.vals[t.slot(h)]++
+			}
+		}
+		next := int32(0)
+		for i, c := range t.vals {
+			if c > 1 {
+				t.vals[i] = next
+				next++
+			} else {
+				t.vals[i] = -1
+			}
+		}
+		tables[p], shared[p+1] = t, next
+	})
+	for p := range parts {
+		shared[p+1] += shared[p]
+	}
+	each(func(p int) {
+		t, base := &tables[p], shared[p]
+		for g, h := range hs {
+			if h%uint64(parts) == uint64(p) {
+				if id := t.vals[t.slot(h)]; id >= 0 {
+					ids[g] = base + id
+				} else {
+					ids[g] = -1
+				}
+			}
+		}
+	})
+
+	type marks struct{ read, write, delta int32 }
+	ms := make([]marks, shared[parts])
+	wave := make([]int, len(accs))
+	floor, top := int32(0), int32(0)
+	for i := range accs {
+		if barrier[i] {
+			wave[i] = int(top + 1)
+			floor, top = top+1, top+1
+			continue
+		}
+		w := floor + 1
+		for k, a := range accs[i] {
+			id := ids[off[i]+k]
+			if id < 0 {
+				continue
+			}
+			m := &ms[id]
+			w = max(w, m.write+1)
+			if a.Mode != Read {
+				w = max(w, m.read+1)
+			}
+			if a.Mode != Delta {
+				w = max(w, m.delta+1)
+			}
+		}
+		for k, a := range accs[i] {
+			id := ids[off[i]+k]
+			if id < 0 {
+				continue
+			}
+			m := &ms[id]
+			switch a.Mode {
+			case Read:
+				m.read = max(m.read, w)
+			case Write:
+				m.write = max(m.write, w)
+			case Delta:
+				m.delta = max(m.delta, w)
+			}
+		}
+		wave[i], top = int(w), max(top, w)
+	}
+	return wave
+}
+
+var scheduleSeed = maphash.MakeSeed()
+
+// hashCount is an open-addressing table from key hashes to counts (then to
+// ids): a Go map costs several times more per key, and scheduling touches
+// every key of the block.
+type hashCount struct {
+	keys []uint64 // 0: empty
+	vals []int32
+	mask uint64
+}
+
+func newHashCount(n int) hashCount {
+	size := 16
+	for size < 2*n {
+		size *= 2
+	}
+	return hashCount{keys: make([]uint64, size), vals: make([]int32, size), mask: uint64(size - 1)}
+}
+
+// slot returns h's slot, taking an empty one for a new hash. Hash 0 shares
+// hash 1's slot (the same rule as a collision: more order, never less).
+func (t *hashCount) slot(h uint64) int {
+	h = max(h, 1)
+	for i := (h >> 32) & t.mask; ; i = (i + 1) & t.mask {
+		switch t.keys[i] {
+		case h:
+			return int(i)
+		case 0:
+			t.keys[i] = h
+			return int(i)
+		}
+	}
+}
