@@ -695,6 +695,8 @@ func (d *raftDriver) lead(ctx context.Context) {
 	tick := time.NewTicker(d.g.cfg.Tick())
 	defer tick.Stop()
 	ready := false // a barrier has applied every earlier entry in this term
+	var last time.Time // when the previous block was proposed
+	batch := time.Duration(d.cfg.BatchMs) * time.Millisecond
 	for {
 		arrived := d.g.pool.Wait()
 		reconcile := false
@@ -719,9 +721,11 @@ func (d *raftDriver) lead(ctx context.Context) {
 		if reconcile {
 			d.reconcile()
 		}
-		if d.g.pool.Len() == 0 {
-			continue
+		n := d.g.pool.Len()
+		if n == 0 || (n < int(d.g.chain.Config().BlockTxLimit) && time.Since(last) < batch) {
+			continue // let a block's worth gather, for at most batch_ms
 		}
+		last = time.Now()
 		if err := d.proposeOne(); err != nil {
 			ready = false
 			if !errors.Is(err, hraft.ErrNotLeader) && !errors.Is(err, hraft.ErrLeadershipLost) {

@@ -36,13 +36,17 @@ type Config struct {
 	TrailingLogs uint64 `toml:"trailing_logs"`
 	// RPCTimeoutMs bounds one RPC to a peer.
 	RPCTimeoutMs int `toml:"rpc_timeout_ms"`
+	// BatchMs is how long the leader lets transactions gather after the
+	// previous block before it proposes one that is not full: a chain
+	// under light load makes a block per BatchMs, not one per transaction.
+	BatchMs int `toml:"batch_ms"`
 }
 
 // DefaultConfig suits a LAN consortium: a dead leader is replaced in one
 // to two seconds, a snapshot is taken every 1024 blocks.
 func DefaultConfig() Config {
 	return Config{HeartbeatMs: 1000, ElectionMs: 1000, CommitMs: 20, MaxAppendEntries: 16,
-		SnapshotThreshold: 1024, SnapshotIntervalMs: 30_000, TrailingLogs: 256, RPCTimeoutMs: 10_000}
+		SnapshotThreshold: 1024, SnapshotIntervalMs: 30_000, TrailingLogs: 256, RPCTimeoutMs: 10_000, BatchMs: 50}
 }
 
 // WithDefaults fills zero fields from DefaultConfig.
@@ -60,6 +64,7 @@ func (c Config) WithDefaults() Config {
 	fill(&c.MaxAppendEntries, d.MaxAppendEntries)
 	fill(&c.SnapshotIntervalMs, d.SnapshotIntervalMs)
 	fill(&c.RPCTimeoutMs, d.RPCTimeoutMs)
+	fill(&c.BatchMs, d.BatchMs)
 	if c.SnapshotThreshold == 0 {
 		c.SnapshotThreshold = d.SnapshotThreshold
 	}
@@ -87,6 +92,8 @@ func (c Config) Validate() error {
 		return fmt.Errorf("%w: snapshot_interval_ms %d below 10", ErrConfig, c.SnapshotIntervalMs)
 	case c.RPCTimeoutMs < 100:
 		return fmt.Errorf("%w: rpc_timeout_ms %d below 100", ErrConfig, c.RPCTimeoutMs)
+	case c.BatchMs < 1 || c.BatchMs > 10_000:
+		return fmt.Errorf("%w: batch_ms %d out of [1, 10000]", ErrConfig, c.BatchMs)
 	}
 	return nil
 }

@@ -23,7 +23,7 @@ func TestConfigWithDefaults(t *testing.T) {
 	}
 	// Set fields are kept, each one alone.
 	set := Config{HeartbeatMs: 11, ElectionMs: 12, CommitMs: 13, MaxAppendEntries: 14, SnapshotThreshold: 15,
-		SnapshotIntervalMs: 16, TrailingLogs: 17, RPCTimeoutMs: 18}
+		SnapshotIntervalMs: 16, TrailingLogs: 17, RPCTimeoutMs: 18, BatchMs: 19}
 	if got := set.WithDefaults(); got != set {
 		t.Fatalf("full config changed: %+v", got)
 	}
@@ -40,6 +40,7 @@ func TestConfigWithDefaults(t *testing.T) {
 		{func(c *Config) { c.SnapshotIntervalMs = 0 }, func(c *Config, d Config) { c.SnapshotIntervalMs = d.SnapshotIntervalMs }},
 		{func(c *Config) { c.TrailingLogs = 0 }, func(c *Config, d Config) { c.TrailingLogs = d.TrailingLogs }},
 		{func(c *Config) { c.RPCTimeoutMs = 0 }, func(c *Config, d Config) { c.RPCTimeoutMs = d.RPCTimeoutMs }},
+		{func(c *Config) { c.BatchMs = 0 }, func(c *Config, d Config) { c.BatchMs = d.BatchMs }},
 	} {
 		c := set
 		f.zero(&c)
@@ -60,13 +61,13 @@ func TestConfigWithDefaults(t *testing.T) {
 // fastest is the quickest configuration Validate accepts.
 func fastest() Config {
 	return Config{HeartbeatMs: 10, ElectionMs: 10, CommitMs: 1, MaxAppendEntries: 1, SnapshotThreshold: 1,
-		SnapshotIntervalMs: 10, TrailingLogs: 1, RPCTimeoutMs: 100}
+		SnapshotIntervalMs: 10, TrailingLogs: 1, RPCTimeoutMs: 100, BatchMs: 1}
 }
 
 // slowest is the slowest configuration Validate accepts.
 func slowest() Config {
 	return Config{HeartbeatMs: 60_000, ElectionMs: 120_000, CommitMs: 60_000, MaxAppendEntries: 64, SnapshotThreshold: 1 << 40,
-		SnapshotIntervalMs: 1 << 30, TrailingLogs: 1 << 40, RPCTimeoutMs: 1 << 30}
+		SnapshotIntervalMs: 1 << 30, TrailingLogs: 1 << 40, RPCTimeoutMs: 1 << 30, BatchMs: 10_000}
 }
 
 func TestConfigValidate(t *testing.T) {
@@ -92,6 +93,8 @@ func TestConfigValidate(t *testing.T) {
 		"snapshot interval 9":      {fastest(), func(c *Config) { c.SnapshotIntervalMs = 9 }},
 		"rpc timeout 99":           {fastest(), func(c *Config) { c.RPCTimeoutMs = 99 }},
 		"rpc timeout negative":     {fastest(), func(c *Config) { c.RPCTimeoutMs = -5 }},
+		"batch 0":                  {fastest(), func(c *Config) { c.BatchMs = 0 }},
+		"batch too long":           {fastest(), func(c *Config) { c.BatchMs = 10_001 }},
 	} {
 		if err := tc.base.Validate(); err != nil {
 			t.Fatalf("%s: base invalid: %v", name, err)
