@@ -39,6 +39,7 @@ type Executor struct {
 	contracts map[common.Address]*Contract
 	vm        VM
 	logs      logPool
+	scratch   scratchPool
 }
 
 // NewExecutor registers precompiles; vm may be nil (no EVM on this chain).

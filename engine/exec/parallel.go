@@ -22,15 +22,18 @@ func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*ty
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
-	plans := x.declare(txs, senders, workers)
-	accs := make([][]Access, len(txs))
-	barrier := make([]bool, len(txs))
+	sc := x.scratch.get()
+	defer x.scratch.put(sc)
+	plans := x.declare(txs, senders, workers, sc)
+	accs := resize(sc.accs, len(txs))
+	barrier := resize(sc.barrier, len(txs))
+	sc.accs, sc.barrier = accs, barrier
 	for i := range plans {
 		accs[i], barrier[i] = plans[i].call.acc, plans[i].barrier
 	}
 	receipts := newReceipts(len(txs))
-	ws := waves(schedule(accs, barrier, workers))
-	accs = nil // the plans keep what the guards need
+	ws := sc.waves(schedule(accs, barrier, workers, &sc.sched))
+	clear(accs) // the plans keep what the guards need
 	for _, idx := range ws {
 		if len(idx) == 1 && barrier[idx[0]] {
 			i := idx[0]
@@ -47,8 +50,9 @@ func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*ty
 // declare decodes every transaction's call and declared accesses, on all
 // workers: decoding is pure, and serial it would be most of the scheduler's
 // cost. The decoded calls are run as they are, not decoded again.
-func (x *Executor) declare(txs []*types.Tx, senders []common.Address, workers int) []txPlan {
-	plans := make([]txPlan, len(txs))
+func (x *Executor) declare(txs []*types.Tx, senders []common.Address, workers int, sc *blockScratch) []txPlan {
+	plans := resize(sc.plans, len(txs))
+	sc.plans = plans
 	parallelFor(len(txs), workers, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			plans[i] = x.plan(txs[i], senders[i])
@@ -103,23 +107,71 @@ func parallelFor(n, workers int, f func(w, lo, hi int)) {
 }
 
 // waves groups transaction indexes by wave, each group in block order.
-func waves(wave []int) [][]int {
+func (sc *blockScratch) waves(wave []int) [][]int {
 	top := 0
 	for _, w := range wave {
 		top = max(top, w)
 	}
-	size := make([]int, top)
+	start := resize(sc.waveStart, top+1) // then out[w] is flat[start[w]:start[w+1]]
+	sc.waveStart = start
+	clear(start)
 	for _, w := range wave {
-		size[w-1]++
+		start[w]++
 	}
-	out := make([][]int, top)
+	for w := 1; w <= top; w++ {
+		start[w] += start[w-1]
+	}
+	flat := resize(sc.waveIdx, len(wave))
+	sc.waveIdx = flat
+	out := resize(sc.waveOut, top)
+	sc.waveOut = out
 	for w := range out {
-		out[w] = make([]int, 0, size[w])
+		out[w] = flat[start[w]:start[w]:start[w+1]]
 	}
 	for i, w := range wave {
 		out[w-1] = append(out[w-1], i)
 	}
 	return out
+}
+
+// blockScratch is the working memory of a parallel block, kept by the
+// executor for the next block: its arrays are long, and allocating them
+// anew would clear them and have them collected every block.
+type blockScratch struct {
+	plans     []txPlan
+	accs      [][]Access
+	barrier   []bool
+	sched     scheduleScratch
+	waveStart []int
+	waveIdx   []int
+	waveOut   [][]int
+}
+
+// scratchPool keeps blockScratch values for the next block (a sync.Pool
+// would drop them at every collection).
+type scratchPool struct {
+	mu   sync.Mutex
+	free []*blockScratch
+}
+
+func (p *scratchPool) get() *blockScratch {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if n := len(p.free); n > 0 {
+		sc := p.free[n-1]
+		p.free = p.free[:n-1]
+		return sc
+	}
+	return new(blockScratch)
+}
+
+// put keeps sc, dropping its references to the block's calls.
+func (p *scratchPool) put(sc *blockScratch) {
+	clear(sc.plans)
+	clear(sc.accs)
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.free = append(p.free, sc)
 }
 
 // parallelWave runs one wave's transactions on all workers, each over a

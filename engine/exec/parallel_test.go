@@ -152,6 +152,7 @@ func TestParallelMatchesSerial(t *testing.T) {
 	}
 	w := newWorld()
 	bc := &exec.BlockContext{ChainID: "t", Height: 1, Suite: crypto.Secp256k1()}
+	x := w.executor() // one executor for every block, as a node has: it keeps memory from block to block
 	for seed := 0; seed < blocks; seed++ {
 		rng := rand.New(rand.NewPCG(uint64(seed), 99))
 		n := rng.IntN(80) + 1
@@ -161,11 +162,11 @@ func TestParallelMatchesSerial(t *testing.T) {
 			txs[i], senders[i] = w.randomTx(rng)
 		}
 		serialBlk, parBlk := state.NewBlock(w.base), state.NewBlock(w.base)
-		rs, err := w.executor().ExecuteSerial(bc, serialBlk, txs, senders)
+		rs, err := x.ExecuteSerial(bc, serialBlk, txs, senders)
 		if err != nil {
 			t.Fatal(err)
 		}
-		rp, err := w.executor().ExecuteParallel(bc, parBlk, txs, senders, 1+seed%4)
+		rp, err := x.ExecuteParallel(bc, parBlk, txs, senders, 1+seed%4)
 		if err != nil {
 			t.Fatal(err)
 		}

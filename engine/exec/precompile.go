@@ -49,19 +49,41 @@ type Env struct {
 	State  *state.TxView
 	Gas    *GasMeter
 	Logs   *[]*types.Log
+	// Declared is what the called method's Keys returned for this very call
+	// (its caller and arguments) when the executor has computed it to
+	// schedule the call, or nil. A method may take its keys from here rather
+	// than build them again: they are the same strings, and a guard checks
+	// them against its declaration fastest when they are.
+	Declared []Access
 }
 
 // Emit appends a log from address a.
 func (e *Env) Emit(a common.Address, ev abi.Event, topics []common.Hash, data []byte) {
+	// The log and its topics in one allocation, of the size they need.
 	var l *types.Log
-	if len(topics) <= 3 { // the log and its topics in one allocation
+	switch len(topics) {
+	case 0, 1:
+		lt := new(struct {
+			log    types.Log
+			topics [2]common.Hash
+		})
+		lt.log.Topics = lt.topics[: 1+len(topics) : 1+len(topics)]
+		l = &lt.log
+	case 2:
+		lt := new(struct {
+			log    types.Log
+			topics [3]common.Hash
+		})
+		lt.log.Topics = lt.topics[:]
+		l = &lt.log
+	case 3:
 		lt := new(struct {
 			log    types.Log
 			topics [4]common.Hash
 		})
+		lt.log.Topics = lt.topics[:]
 		l = &lt.log
-		l.Topics = lt.topics[: 1+len(topics) : 1+len(topics)]
-	} else {
+	default:
 		l = &types.Log{Topics: make([]common.Hash, 1+len(topics))}
 	}
 	l.Address, l.Data = a, data
@@ -220,6 +242,7 @@ func (c *Contract) Run(env *Env, input []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
+	env.Declared = nil // not computed for this call
 	return c.runDecoded(env, m, args)
 }
 
@@ -228,6 +251,7 @@ func (c *Contract) runPrepared(env *Env, p *preparedCall) ([]byte, error) {
 	if p.m == nil {
 		return nil, p.err // the decoding error Run would return
 	}
+	env.Declared = p.acc
 	return c.runDecoded(env, p.m, p.args)
 }
 

@@ -12,10 +12,35 @@ import (
 // (transactions that cannot declare their keys, such as EVM calls) get a
 // wave of their own and fence everything after them.
 func Schedule(accs [][]Access, barrier []bool) []int {
-	return schedule(accs, barrier, 1)
+	return schedule(accs, barrier, 1, nil)
 }
 
-// schedule is Schedule on up to workers goroutines. Only its last pass,
+// scheduleScratch holds schedule's working arrays from one block to the
+// next: for a large block they weigh megabytes, which allocating anew
+// would clear and have collected every block.
+type scheduleScratch struct {
+	off    []int
+	hs     []uint64
+	ids    []int32
+	shared []int32
+	tables []hashCount
+	ms     []marks
+	wave   []int
+}
+
+type marks struct{ read, write, delta int32 }
+
+// resize returns s with length n, reusing its memory when it is large
+// enough; the elements are not cleared.
+func resize[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
+// schedule is Schedule on up to workers goroutines, with its working
+// arrays, the result included, in sc when sc is not nil. Only its last pass,
 // over the keys that more than one access touches, runs in block order on
 // one core: a key touched once constrains nobody. The rest (hashing the
 // keys, finding the shared ones) is spread over the workers by key hash.
@@ -23,13 +48,19 @@ func Schedule(accs [][]Access, barrier []bool) []int {
 // Keys are compared by a 64-bit hash: two keys with one hash (which takes
 // luck beyond reckoning) would only be kept in order as if they were one
 // key, never run together, so the results do not depend on it.
-func schedule(accs [][]Access, barrier []bool, workers int) []int {
-	off := make([]int, len(accs)+1) // accs[i][k] is access off[i]+k
+func schedule(accs [][]Access, barrier []bool, workers int, sc *scheduleScratch) []int {
+	if sc == nil {
+		sc = new(scheduleScratch)
+	}
+	off := resize(sc.off, len(accs)+1) // accs[i][k] is access off[i]+k
+	sc.off = off
+	off[0] = 0
 	for i, a := range accs {
 		off[i+1] = off[i] + len(a)
 	}
 	n := off[len(accs)]
-	hs := make([]uint64, n)
+	hs := resize(sc.hs, n)
+	sc.hs = hs
 	parallelFor(len(accs), workers, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			for k, a := range accs[i] {
@@ -38,10 +69,14 @@ func schedule(accs [][]Access, barrier []bool, workers int) []int {
 		}
 	})
 	// ids[g] numbers access g's key among the shared keys, or is -1.
-	ids := make([]int32, n)
+	ids := resize(sc.ids, n)
+	sc.ids = ids
 	parts := max(1, min(workers, n/1024)) // key partitions, one per worker
-	shared := make([]int32, parts+1)      // partition p numbers its keys from shared[p]
-	tables := make([]hashCount, parts)
+	shared := resize(sc.shared, parts+1)  // partition p numbers its keys from shared[p]
+	sc.shared = shared
+	shared[0] = 0
+	tables := resize(sc.tables, parts)
+	sc.tables = tables
 	var wg sync.WaitGroup
 	each := func(f func(p int)) {
 		for p := 1; p < parts; p++ {
@@ -55,7 +90,8 @@ func schedule(accs [][]Access, barrier []bool, workers int) []int {
 		wg.Wait()
 	}
 	each(func(p int) {
-		t := newHashCount(n/parts + 1)
+		t := &tables[p]
+		t.reset(n/parts + 1)
 		for _, h := range hs {
 			if h%uint64(parts) == uint64(p) {
 				t.vals[t.slot(h)]++
@@ -70,7 +106,7 @@ func schedule(accs [][]Access, barrier []bool, workers int) []int {
 				t.vals[i] = -1
 			}
 		}
-		tables[p], shared[p+1] = t, next
+		shared[p+1] = next
 	})
 	for p := range parts {
 		shared[p+1] += shared[p]
@@ -88,9 +124,11 @@ func schedule(accs [][]Access, barrier []bool, workers int) []int {
 		}
 	})
 
-	type marks struct{ read, write, delta int32 }
-	ms := make([]marks, shared[parts])
-	wave := make([]int, len(accs))
+	ms := resize(sc.ms, int(shared[parts]))
+	sc.ms = ms
+	clear(ms)
+	wave := resize(sc.wave, len(accs))
+	sc.wave = wave
 	floor, top := int32(0), int32(0)
 	for i := range accs {
 		if barrier[i] {
@@ -144,12 +182,20 @@ type hashCount struct {
 	mask uint64
 }
 
-func newHashCount(n int) hashCount {
+// reset empties t and sizes it for n hashes, reusing its memory when it
+// is the right size.
+func (t *hashCount) reset(n int) {
 	size := 16
 	for size < 2*n {
 		size *= 2
 	}
-	return hashCount{keys: make([]uint64, size), vals: make([]int32, size), mask: uint64(size - 1)}
+	if len(t.keys) != size {
+		t.keys, t.vals = make([]uint64, size), make([]int32, size)
+	} else {
+		clear(t.keys)
+		clear(t.vals)
+	}
+	t.mask = uint64(size - 1)
 }
 
 // slot returns h's slot, taking an empty one for a new hash. Hash 0 shares

@@ -1,6 +1,8 @@
 package ledger
 
 import (
+	"math/big"
+
 	"github.com/ethereum/go-ethereum/accounts/abi"
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
@@ -133,19 +135,39 @@ func transferKeys(caller common.Address, a []any) []exec.Access {
 	return []exec.Access{{Key: from, Mode: exec.Write}, {Key: dest, Mode: exec.Delta}}
 }
 
+// transferKeysOf returns the keys a transfer debits and credits: the ones
+// transferKeys declared for the call when the executor has them (the same
+// strings), built again otherwise.
+func transferKeysOf(env *exec.Env, asset string, to common.Address) (from, dest string) {
+	switch d := env.Declared; len(d) {
+	case 1: // to == caller
+		return d[0].Key, d[0].Key
+	case 2:
+		return d[0].Key, d[1].Key
+	}
+	return balanceKeys(asset, env.Caller, to)
+}
+
 func transfer(env *exec.Env, a []any) ([]any, error) {
-	asset, to, amt, err := args3(a)
-	if err != nil {
+	asset, to := a[0].(string), exec.AddressArg(a[1])
+	if err := CheckAsset(asset); err != nil {
 		return nil, err
 	}
-	from, dest := balanceKeys(asset, env.Caller, to)
-	if err := debit(env.State, from, asset, env.Caller, amt); err != nil {
+	var amt uint256.Int // on the stack: the event takes the argument as it came
+	if amt.SetFromBig(a[2].(*big.Int)) {
+		panic("ledger: uint256 argument overflows") // impossible: the ABI type is uint256
+	}
+	if err := CheckAmount(&amt); err != nil {
 		return nil, err
 	}
-	if err := credit(env.State, dest, to, amt); err != nil {
+	from, dest := transferKeysOf(env, asset, to)
+	if err := debit(env.State, from, asset, env.Caller, &amt); err != nil {
 		return nil, err
 	}
-	emit(env, evTransfer, a[0], amt, addrTopic(env.Caller), addrTopic(to))
+	if err := credit(env.State, dest, to, &amt); err != nil {
+		return nil, err
+	}
+	emit(env, evTransfer, a[0], a[2], addrTopic(env.Caller), addrTopic(to))
 	return nil, nil
 }
 
@@ -160,8 +182,9 @@ func addrTopic(a common.Address) common.Hash { return common.BytesToHash(a[:]) }
 
 // emit logs an event whose non-indexed fields are (asset, amount). asset
 // is the call's asset argument as decoded (a string in an any, passed on
-// as it is rather than boxed again).
-func emit(env *exec.Env, ev event, asset any, amt *uint256.Int, topics ...common.Hash) {
+// as it is rather than boxed again); amt is a *uint256.Int or the call's
+// *big.Int amount argument.
+func emit(env *exec.Env, ev event, asset, amt any, topics ...common.Hash) {
 	data, err := ev.data.Pack(asset, amt)
 	if err != nil {
 		panic(err)

@@ -694,7 +694,7 @@ func (d *raftDriver) takeBuilt(hash common.Hash) *chain.Executed {
 func (d *raftDriver) lead(ctx context.Context) {
 	tick := time.NewTicker(d.g.cfg.Tick())
 	defer tick.Stop()
-	ready := false // a barrier has applied every earlier entry in this term
+	ready := false     // a barrier has applied every earlier entry in this term
 	var last time.Time // when the previous block was proposed
 	batch := time.Duration(d.cfg.BatchMs) * time.Millisecond
 	for {

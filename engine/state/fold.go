@@ -1,8 +1,11 @@
 package state
 
 import (
+	"cmp"
 	"fmt"
+	"slices"
 	"sync"
+	"sync/atomic"
 
 	"github.com/holiman/uint256"
 )
@@ -10,10 +13,16 @@ import (
 // A FoldLog records the changes of transaction views compactly, in the
 // order one worker ran them, for Block.Fold. Taking a view's changes while
 // they are in the worker's cache, into memory read in sequence, is what
-// makes the fold cheap; the view itself can then be reused.
+// makes the fold cheap; the view itself can then be reused. The records
+// are kept by key shard, so that each of Fold's workers reads only its own,
+// and what Fold must know before folding in parallel (that no addition can
+// overflow) is summed up as they are added, on the worker's core.
 type FoldLog struct {
-	recs   []foldRec
-	counts [blockShards]int // records per shard
+	shards [blockShards][]foldRec
+
+	unsafe   bool        // some value an addition starts from is at or above 2^255
+	total    uint256.Int // the sum of the additions
+	overflow bool        // total overflowed
 }
 
 // foldRec is one changed key of one view: what Commit would fold.
@@ -23,7 +32,7 @@ type foldRec struct {
 	read     []byte // the value the view read from its parent, if hasRead
 	delta    uint256.Int
 	seq      int32 // the view's position in its wave
-	shard    uint8
+	pos      int32 // the record's position among its view's, in Commit's order
 	hasWrite bool
 	hasDelta bool
 	hasRead  bool
@@ -32,21 +41,38 @@ type foldRec struct {
 // Add records the changes of v, the seq-th view of its wave, in the order
 // Commit would fold them. One log's views must come in increasing seq.
 func (l *FoldLog) Add(seq int, v *TxView) {
+	pos := int32(0)
 	for i := range v.entries {
 		e := &v.entries[i]
 		if !e.hasWrite && !e.hasDelta {
 			continue
 		}
-		l.recs = append(l.recs, foldRec{key: e.key, write: e.write, read: e.read, delta: e.delta, seq: int32(seq),
-			shard: e.shard, hasWrite: e.hasWrite, hasDelta: e.hasDelta, hasRead: e.hasRead})
-		l.counts[e.shard]++
+		l.shards[e.shard] = append(l.shards[e.shard], foldRec{key: e.key, write: e.write, read: e.read, delta: e.delta,
+			seq: int32(seq), pos: pos, hasWrite: e.hasWrite, hasDelta: e.hasDelta, hasRead: e.hasRead})
+		pos++
+		// What foldSafe needs: see there.
+		if e.hasWrite && !below255(e.write) {
+			l.unsafe = true
+		}
+		if e.hasDelta {
+			if !e.hasWrite && (!e.hasRead || !below255(e.read)) {
+				l.unsafe = true
+			}
+			if _, overflow := l.total.AddOverflow(&l.total, &e.delta); overflow {
+				l.overflow = true
+			}
+		}
 	}
 }
 
 // Reset empties the log, keeping its memory.
 func (l *FoldLog) Reset() {
-	clear(l.recs) // drop references to keys and values
-	l.recs, l.counts = l.recs[:0], [blockShards]int{}
+	for s := range l.shards {
+		clear(l.shards[s]) // drop references to keys and values
+		l.shards[s] = l.shards[s][:0]
+	}
+	l.unsafe, l.overflow = false, false
+	l.total.Clear()
 }
 
 // Fold commits the views recorded in logs into b, with the result of
@@ -59,18 +85,27 @@ func (l *FoldLog) Reset() {
 //
 // Fold is the parallel twin of the commit loop: the work is spread over
 // workers goroutines by key shard, and each worker replays, in seq order,
-// the writes and additions on the keys of its own shards, so every key goes
-// through the same values as in the loop; runs of additions to one key are
-// summed before the key is written back. It does so only when no addition
-// can overflow (no value an addition starts from, and not the sum of all
-// additions, reaches 2^255), and otherwise runs the loop itself.
+// the writes and additions on the keys of the shards it takes, so every
+// key goes through the same values as in the loop; runs of additions to
+// one key are summed before the key is written back. It does so only when
+// no addition can overflow (no value an addition starts from, and not the
+// sum of all additions, reaches 2^255), and otherwise runs the loop itself.
 func (b *Block) Fold(logs []*FoldLog, workers int, failed func(seq int, err error)) {
 	if !foldSafe(logs) {
 		b.foldSerial(logs, failed)
 		return
 	}
 	workers = max(1, min(workers, blockShards))
-	each(workers, func(w int) { b.foldShards(logs, w, workers) })
+	var next atomic.Int32
+	each(workers, func(int) {
+		for {
+			s := int(next.Add(1)) - 1
+			if s >= blockShards {
+				return
+			}
+			b.foldShard(logs, s)
+		}
+	})
 }
 
 // foldSafe reports that no addition in logs can overflow: every value an
@@ -79,19 +114,11 @@ func (b *Block) Fold(logs []*FoldLog, workers int, failed func(seq int, err erro
 func foldSafe(logs []*FoldLog) bool {
 	var total uint256.Int
 	for _, l := range logs {
-		for i := range l.recs {
-			r := &l.recs[i]
-			if r.hasWrite && !below255(r.write) {
-				return false
-			}
-			if r.hasDelta {
-				if !r.hasWrite && (!r.hasRead || !below255(r.read)) {
-					return false
-				}
-				if _, overflow := total.AddOverflow(&total, &r.delta); overflow {
-					return false
-				}
-			}
+		if l.unsafe || l.overflow {
+			return false
+		}
+		if _, overflow := total.AddOverflow(&total, &l.total); overflow {
+			return false
 		}
 	}
 	return total[3]>>63 == 0
@@ -102,37 +129,27 @@ func below255(b []byte) bool {
 	return len(b) < 32 || b[len(b)-32] < 0x80
 }
 
-// merged calls f for each record of logs in seq order (and, within a view,
-// in log order).
-func merged(logs []*FoldLog, f func(r *foldRec)) {
-	pos := make([]int, len(logs))
-	for {
-		next := -1
-		for j, l := range logs {
-			if pos[j] < len(l.recs) && (next < 0 || l.recs[pos[j]].seq < logs[next].recs[pos[next]].seq) {
-				next = j
+// foldSerial is the commit loop over the logged views, in seq order and,
+// within a view, in Commit's order. It runs only when an addition might
+// overflow, which amount bounds make rare: it sorts the records first.
+func (b *Block) foldSerial(logs []*FoldLog, failed func(seq int, err error)) {
+	var recs []*foldRec
+	for _, l := range logs {
+		for s := range l.shards {
+			for i := range l.shards[s] {
+				recs = append(recs, &l.shards[s][i])
 			}
 		}
-		if next < 0 {
-			return
-		}
-		l := logs[next]
-		seq := l.recs[pos[next]].seq
-		for pos[next] < len(l.recs) && l.recs[pos[next]].seq == seq {
-			f(&l.recs[pos[next]])
-			pos[next]++
-		}
 	}
-}
-
-// foldSerial is the commit loop over the logged views.
-func (b *Block) foldSerial(logs []*FoldLog, failed func(seq int, err error)) {
+	slices.SortFunc(recs, func(x, y *foldRec) int {
+		return cmp.Or(cmp.Compare(x.seq, y.seq), cmp.Compare(x.pos, y.pos))
+	})
 	broken := int32(-1) // the view whose commit failed: skip the rest of it
-	merged(logs, func(r *foldRec) {
+	for _, r := range recs {
 		if r.seq == broken {
-			return
+			continue
 		}
-		s := int(r.shard)
+		s := shardOf(r.key)
 		if r.hasWrite {
 			b.setShard(s, r.key, r.write)
 		}
@@ -141,42 +158,85 @@ func (b *Block) foldSerial(logs []*FoldLog, failed func(seq int, err error)) {
 			if err != nil {
 				broken = r.seq
 				failed(int(r.seq), fmt.Errorf("%w at key %q", err, r.key))
-				return
+				continue
 			}
 			b.setShard(s, r.key, sum)
 		}
-	})
+	}
 }
 
-// foldShards is worker w's share of Fold: the keys of the shards s with
-// s % workers == w, which no other worker reads or writes.
-func (b *Block) foldShards(logs []*FoldLog, w, workers int) {
-	for s := w; s < blockShards; s += workers {
-		n := 0
-		for _, l := range logs {
-			n += l.counts[s]
+// mergedShard calls f for each record of shard s in logs, in seq order.
+// Each log's records of s are in seq order already; a view has at most one
+// record per key, so the order of one view's records does not matter.
+func mergedShard(logs []*FoldLog, s int, f func(r *foldRec)) {
+	switch len(logs) {
+	case 1:
+		for i := range logs[0].shards[s] {
+			f(&logs[0].shards[s][i])
 		}
-		if n > 0 && len(b.dirty[s]) == 0 {
-			b.dirty[s] = make(map[string][]byte, n)
+		return
+	case 2:
+		a, c := logs[0].shards[s], logs[1].shards[s]
+		i, j := 0, 0
+		for i < len(a) && j < len(c) {
+			if a[i].seq < c[j].seq {
+				f(&a[i])
+				i++
+			} else {
+				f(&c[j])
+				j++
+			}
 		}
+		for ; i < len(a); i++ {
+			f(&a[i])
+		}
+		for ; j < len(c); j++ {
+			f(&c[j])
+		}
+		return
 	}
+	pos := make([]int, len(logs))
+	for {
+		next := -1
+		for j, l := range logs {
+			if pos[j] < len(l.shards[s]) && (next < 0 || l.shards[s][pos[j]].seq < logs[next].shards[s][pos[next]].seq) {
+				next = j
+			}
+		}
+		if next < 0 {
+			return
+		}
+		f(&logs[next].shards[s][pos[next]])
+		pos[next]++
+	}
+}
+
+// foldShard is Fold's work on shard s, whose keys no other worker reads
+// or writes.
+func (b *Block) foldShard(logs []*FoldLog, s int) {
+	n := 0
+	for _, l := range logs {
+		n += len(l.shards[s])
+	}
+	if n == 0 {
+		return
+	}
+	if len(b.dirty[s]) == 0 {
+		b.dirty[s] = make(map[string][]byte, n)
+	}
+	dirty := b.dirty[s]
 	// Running sums of the keys added to last; a key's sum is written back
 	// when it is evicted, overwritten, or at the end.
 	var sums [4]struct {
-		key   string
-		shard int
-		sum   uint256.Int
-		used  bool
+		key  string
+		sum  uint256.Int
+		used bool
 	}
 	victim := 0
-	merged(logs, func(r *foldRec) {
-		s := int(r.shard)
-		if s%workers != w {
-			return
-		}
+	mergedShard(logs, s, func(r *foldRec) {
 		c := -1
 		for j := range sums {
-			if sums[j].used && sums[j].shard == s && sums[j].key == r.key {
+			if sums[j].used && sums[j].key == r.key {
 				c = j
 				break
 			}
@@ -186,7 +246,7 @@ func (b *Block) foldShards(logs []*FoldLog, w, workers int) {
 				sums[c].used = false // the write replaces the sum
 			}
 			if !r.hasDelta {
-				b.setShard(s, r.key, r.write)
+				setValue(dirty, r.key, r.write)
 				return
 			}
 		} else if c >= 0 {
@@ -197,12 +257,12 @@ func (b *Block) foldShards(logs []*FoldLog, w, workers int) {
 		var cur []byte
 		if r.hasWrite {
 			cur = r.write
-		} else if x, ok := b.dirty[s][r.key]; ok {
+		} else if x, ok := dirty[r.key]; ok {
 			cur = x
 		} else if r.hasRead {
 			cur = r.read // what b's base held when the view read it
 		} else {
-			cur = b.base.Get([]byte(r.key))
+			cur = b.base.Get(keyBytes(r.key))
 		}
 		c = -1
 		for j := range sums {
@@ -213,17 +273,25 @@ func (b *Block) foldShards(logs []*FoldLog, w, workers int) {
 		}
 		if c < 0 {
 			c, victim = victim, (victim+1)%len(sums)
-			b.setShard(sums[c].shard, sums[c].key, EncodeUint(&sums[c].sum))
+			setValue(dirty, sums[c].key, EncodeUint(&sums[c].sum))
 		}
-		sums[c].key, sums[c].shard, sums[c].used = r.key, s, true
+		sums[c].key, sums[c].used = r.key, true
 		sums[c].sum.SetBytes(cur)
 		sums[c].sum.Add(&sums[c].sum, &r.delta)
 	})
 	for j := range sums {
 		if sums[j].used {
-			b.setShard(sums[j].shard, sums[j].key, EncodeUint(&sums[j].sum))
+			setValue(dirty, sums[j].key, EncodeUint(&sums[j].sum))
 		}
 	}
+}
+
+// setValue is Block.setShard on the shard's map m.
+func setValue(m map[string][]byte, key string, value []byte) {
+	if len(value) == 0 {
+		value = nil
+	}
+	m[key] = value
 }
 
 // each runs f(0..n-1) on n goroutines (one of them the caller's) and

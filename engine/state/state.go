@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"slices"
+	"unsafe"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -13,14 +14,21 @@ import (
 // Backend reads committed state. It returns nil for an absent key. A read
 // error from disk is not recoverable mid-block, so Backend implementations
 // panic on it (the node stops; nothing continues on state that differs from disk).
+// Get must not modify key (it may be a string's bytes).
 type Backend interface {
 	Get(key []byte) []byte
 }
 
 // Reader is what execution reads through: a Backend, a Block or a TxView.
+// Get must not modify key (it may be a string's bytes).
 type Reader interface {
 	Get(key []byte) []byte
 }
+
+// keyBytes returns the bytes of key without copying them, for a Reader's
+// Get, which does not modify them: converting allocates, and execution
+// reads a key of the base state or two per transaction.
+func keyBytes(key string) []byte { return unsafe.Slice(unsafe.StringData(key), len(key)) }
 
 // Change is one key's final value after a block; an empty Value is a delete.
 type Change struct {
@@ -70,7 +78,7 @@ func (b *Block) getShard(s int, key string) []byte {
 	if v, ok := b.dirty[s][key]; ok {
 		return v
 	}
-	return b.base.Get([]byte(key))
+	return b.base.Get(keyBytes(key))
 }
 
 // Set writes key; a nil or empty value deletes it. Values are not copied:

@@ -153,7 +153,7 @@ func (v *TxView) parentGet(key keyArg) []byte {
 	if v.kparent != nil {
 		return v.kparent.GetKey(key.s)
 	}
-	return v.parent.Get([]byte(key.s))
+	return v.parent.Get(keyBytes(key.s))
 }
 
 // Get returns key's value as this transaction sees it, deltas included.
