@@ -134,16 +134,16 @@ func (d *pbftDriver) Deliver(from common.Address, payload []byte) {
 	}
 }
 
-// verifyWorkers decode and check signatures on all cores.
-func (d *pbftDriver) verifyWorkers(ctx context.Context) {
+// inboundWorkers handle peers' messages from raw on all cores until ctx ends.
+func inboundWorkers(ctx context.Context, raw <-chan inbound, handle func(inbound)) {
 	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
 		go func() {
 			for {
 				select {
 				case <-ctx.Done():
 					return
-				case in := <-d.raw:
-					d.verify(in)
+				case in := <-raw:
+					handle(in)
 				}
 			}
 		}()
@@ -178,9 +178,15 @@ func (d *pbftDriver) verify(in inbound) {
 	}
 }
 
-// ServeBlocks implements Endpoint.
+// ServeBlocks implements Endpoint: every PBFT block has its certificate.
 func (d *pbftDriver) ServeBlocks(from, to uint64) ([]SyncedBlock, error) {
-	c := d.g.chain
+	return serveBlocks(d.g.chain, from, to, true)
+}
+
+// serveBlocks reads committed blocks [from, to] (at most MaxSyncBlocks)
+// with their certificates; a block without one ends the answer if
+// needCert, else goes without.
+func serveBlocks(c *chain.Chain, from, to uint64, needCert bool) ([]SyncedBlock, error) {
 	to = min(to, c.Head().Height, from+MaxSyncBlocks-1)
 	var out []SyncedBlock
 	for h := from; h <= to && h > 0; h++ {
@@ -188,11 +194,15 @@ func (d *pbftDriver) ServeBlocks(from, to uint64) ([]SyncedBlock, error) {
 		if err != nil {
 			return out, err
 		}
+		sb := SyncedBlock{Block: b.Encode()}
 		cert, err := c.Certificate(h)
-		if err != nil {
+		switch {
+		case err == nil:
+			sb.Cert = cert.Encode()
+		case needCert:
 			return out, err
 		}
-		out = append(out, SyncedBlock{Block: b.Encode(), Cert: cert.Encode()})
+		out = append(out, sb)
 	}
 	return out, nil
 }
@@ -205,7 +215,7 @@ func (d *pbftDriver) Serve(context.Context, common.Address, []byte) ([]byte, err
 // run is the consensus loop; every call into the machine happens here.
 func (d *pbftDriver) run(ctx context.Context) {
 	defer d.tr.Close()
-	d.verifyWorkers(ctx)
+	inboundWorkers(ctx, d.raw, d.verify) // decode and check signatures on all cores
 	tick := time.NewTicker(d.g.cfg.Tick())
 	defer tick.Stop()
 	for {
@@ -340,17 +350,17 @@ func (d *pbftDriver) check(raw []byte, hash common.Hash, height, view uint64) (*
 	if !d.vs.Load().Contains(h.Proposer) {
 		return nil, fmt.Errorf("%w: proposer %s is not a validator", chain.ErrBadBlock, h.Proposer)
 	}
-	d.reusePooled(b)
+	d.g.reusePooled(b)
 	return d.g.chain.Verify(b)
 }
 
 // reusePooled swaps in the pool's copy of every transaction it holds: same
 // hash, same bytes, and a signature this node already verified — so a
 // validator checks each signature once, at admission, not again in blocks.
-func (d *pbftDriver) reusePooled(b *types.Block) {
-	s := d.g.chain.Suite()
+func (g *Group) reusePooled(b *types.Block) {
+	s := g.chain.Suite()
 	for i, tx := range b.Txs {
-		if pooled := d.g.pool.Lookup(tx.Hash(s)); pooled != nil {
+		if pooled := g.pool.Lookup(tx.Hash(s)); pooled != nil {
 			b.Txs[i] = pooled
 		}
 	}

@@ -7,7 +7,6 @@ import (
 	"io"
 	"os"
 	"path/filepath"
-	"runtime"
 	"sync"
 	"time"
 
@@ -182,37 +181,7 @@ func (d *raftDriver) Serve(ctx context.Context, from common.Address, payload []b
 // ServeBlocks implements Endpoint. A block whose certificate is still
 // being gathered goes without one; the receiver decides what to trust.
 func (d *raftDriver) ServeBlocks(from, to uint64) ([]SyncedBlock, error) {
-	c := d.g.chain
-	to = min(to, c.Head().Height, from+MaxSyncBlocks-1)
-	var out []SyncedBlock
-	for h := from; h <= to && h > 0; h++ {
-		b, err := c.BlockByHeight(h)
-		if err != nil {
-			return out, err
-		}
-		sb := SyncedBlock{Block: b.Encode()}
-		if cert, err := c.Certificate(h); err == nil {
-			sb.Cert = cert.Encode()
-		}
-		out = append(out, sb)
-	}
-	return out, nil
-}
-
-// workers decode peers' messages on all cores.
-func (d *raftDriver) workers(ctx context.Context) {
-	for w := 0; w < runtime.GOMAXPROCS(0); w++ {
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case in := <-d.raw:
-					d.decode(in)
-				}
-			}
-		}()
-	}
+	return serveBlocks(d.g.chain, from, to, false)
 }
 
 func (d *raftDriver) decode(in inbound) {
@@ -267,7 +236,7 @@ func (d *raftDriver) run(ctx context.Context) {
 	stop := context.AfterFunc(ctx, d.runCancel) // the node stops the chain
 	defer stop()
 	ctx = d.runCtx
-	d.workers(ctx)
+	inboundWorkers(ctx, d.raw, d.decode)
 	d.reopenUncertified()
 	var wg sync.WaitGroup
 	wg.Add(1)
@@ -570,7 +539,7 @@ func (d *raftDriver) commitSynced(b *types.Block, cert *types.Certificate) error
 	if err != nil {
 		return err
 	}
-	d.reusePooled(b)
+	d.g.reusePooled(b)
 	e, err := c.Verify(b)
 	if err != nil {
 		return fmt.Errorf("a block the chain agreed on does not execute here (%v): this node diverges", err)
@@ -580,15 +549,6 @@ func (d *raftDriver) commitSynced(b *types.Block, cert *types.Certificate) error
 	}
 	d.afterCommit(e, vs, cert == nil, time.Now())
 	return nil
-}
-
-func (d *raftDriver) reusePooled(b *types.Block) {
-	s := d.g.chain.Suite()
-	for i, tx := range b.Txs {
-		if pooled := d.g.pool.Lookup(tx.Hash(s)); pooled != nil {
-			b.Txs[i] = pooled
-		}
-	}
 }
 
 // afterCommit updates the pool and metrics, and, for a block without a
@@ -660,7 +620,7 @@ func (d *raftDriver) applyEntry(b *types.Block) error {
 	}
 	e := d.takeBuilt(hash)
 	if e == nil || e.Block.Header.ParentHash != head.Hash(s) {
-		d.reusePooled(b)
+		d.g.reusePooled(b)
 		if e, err = c.Verify(b); err != nil {
 			err = fmt.Errorf("a committed Raft entry does not execute here (%v): this node diverges", err)
 			d.fail(err)
