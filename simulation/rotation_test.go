@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"github.com/tallyhq/tally/engine/chain"
-	"github.com/tallyhq/tally/engine/crypto"
 	"math/rand/v2"
 	"strings"
 	"testing"
@@ -52,16 +51,7 @@ func TestValidatorRotationRaft(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts eight nodes")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cl, err := StartCluster(ctx, ClusterConfig{Dir: t.TempDir(), UserChains: 1, Suite: crypto.SuiteSecp256k1,
-		UsersPerChain: 8, FundingPerUser: 1_000_000, Asset: "CNY", TickMs: 20, Validators: 4, Seed: 3,
-		UserConsensus: chain.ConsensusRaft, UserValidators: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Stop)
-	validatorRotation(t, cl)
+	validatorRotation(t, startRaftUserCluster(t, 1))
 }
 
 func validatorRotation(t *testing.T, cl *Cluster) {

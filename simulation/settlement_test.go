@@ -131,21 +131,29 @@ func TestSettlementEndToEndRaftUsers(t *testing.T) {
 	if testing.Short() {
 		t.Skip("starts thirteen nodes")
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	cl, err := StartCluster(ctx, ClusterConfig{Dir: t.TempDir(), UserChains: 3, Suite: crypto.SuiteSecp256k1,
-		UsersPerChain: 8, FundingPerUser: 1_000_000, Asset: "CNY", TickMs: 20, Validators: 4, Seed: 3,
-		UserConsensus: chain.ConsensusRaft, UserValidators: 3})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(cl.Stop)
+	cl := startRaftUserCluster(t, 3)
 	for _, u := range cl.Users {
 		if u.Genesis.Consensus != chain.ConsensusRaft || len(u.Nodes) != 3 {
 			t.Fatalf("%s runs %s on %d nodes", u.ID, u.Genesis.Consensus, len(u.Nodes))
 		}
 	}
 	settlementEndToEnd(t, cl)
+}
+
+// startRaftUserCluster starts a hub of four PBFT validators and user
+// chains of three Raft validators each.
+func startRaftUserCluster(t *testing.T, chains int) *Cluster {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cl, err := StartCluster(ctx, ClusterConfig{Dir: t.TempDir(), UserChains: chains, Suite: crypto.SuiteSecp256k1,
+		UsersPerChain: 8, FundingPerUser: 1_000_000, Asset: "CNY", TickMs: 20, Validators: 4, Seed: 3,
+		UserConsensus: chain.ConsensusRaft, UserValidators: 3})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(cl.Stop)
+	return cl
 }
 
 func settlementEndToEnd(t *testing.T, cl *Cluster) {
