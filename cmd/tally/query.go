@@ -156,6 +156,12 @@ func statusCmd(g *globals) *cobra.Command {
 			for _, ch := range st.Chains {
 				text += fmt.Sprintf("\n  %s  %s/%s  height %d  pending %d  validators %d  halted %v",
 					ch.ChainId, ch.Consensus, ch.Suite, ch.Height, ch.PendingTxs, ch.Validators, ch.Halted)
+				if ch.ConsensusRole != "" {
+					text += "  role " + ch.ConsensusRole
+				}
+				if ch.Leader != "" {
+					text += "  leader " + ch.Leader
+				}
 			}
 			printOut(cmd, g.json, st, text)
 			return nil

@@ -33,6 +33,14 @@ type Backend interface {
 	NodeID() string
 }
 
+// ConsensusReporter is a Backend that can tell this node's part in a
+// chain's consensus (status reports it when the backend has it).
+type ConsensusReporter interface {
+	// ConsensusRole returns the role ("leader", "follower", "candidate",
+	// "validator", "observer") and the known leader's address, if any.
+	ConsensusRole(chainID string) (role, leader string)
+}
+
 // Server implements pb.NodeServer.
 type Server struct {
 	pb.UnimplementedNodeServer
@@ -273,7 +281,11 @@ func (s *Server) Status(_ context.Context, req *pb.ChainRequest) (*pb.StatusResp
 		if err != nil {
 			return nil, err
 		}
-		out.Chains = append(out.Chains, chainStatus(c, p))
+		st := chainStatus(c, p)
+		if r, ok := s.b.(ConsensusReporter); ok {
+			st.ConsensusRole, st.Leader = r.ConsensusRole(c.ID())
+		}
+		out.Chains = append(out.Chains, st)
 	}
 	return out, nil
 }

@@ -4,6 +4,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	hraft "github.com/hashicorp/raft"
 	craft "github.com/tallyhq/tally/engine/consensus/raft"
+	"strings"
 
 	"context"
 	"fmt"
@@ -193,4 +194,27 @@ func (g *Group) RaftVoters() []common.Address {
 		}
 	}
 	return out
+}
+
+// ConsensusRole implements api.ConsensusReporter.
+func (n *Node) ConsensusRole(chainID string) (role, leader string) {
+	g := n.groups[chainID]
+	if g == nil {
+		return "", ""
+	}
+	switch {
+	case g.raft != nil:
+		_, id := g.raft.r.LeaderWithID()
+		if a, err := craft.AddressOf(string(id)); err == nil {
+			leader = a.Hex()
+		}
+		return strings.ToLower(g.raft.r.State().String()), leader
+	case g.pbft != nil:
+		if g.pbft.vs.Load().Contains(g.key.Address()) {
+			return "validator", ""
+		}
+		return "observer", ""
+	default:
+		return "validator", ""
+	}
 }

@@ -1,6 +1,7 @@
 package node_test
 
 import (
+	"context"
 	"os"
 	"path/filepath"
 	"testing"
@@ -44,6 +45,20 @@ func TestRaftChainCommitsCertifiesAndRecovers(t *testing.T) {
 	p.agree(3, -1)
 
 	old := p.raftLeader(-1)
+	// Status tells every node's role and who leads.
+	for i := range p.nodes {
+		st, err := p.client(i).Status(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		role, want := st.Chains[0].ConsensusRole, "follower"
+		if i == old {
+			want = "leader"
+		}
+		if role != want || st.Chains[0].Leader != p.keys[old].Address().Hex() {
+			t.Fatalf("node %d status: role %q leader %s, want %q and %s", i, role, st.Chains[0].Leader, want, p.keys[old].Address().Hex())
+		}
+	}
 	p.net.Isolate(p.keys[old].Address(), true)
 	other := (old + 1) % 3
 	p.pay(other, 4)

@@ -1359,8 +1359,15 @@ type ChainStatus struct {
 	GenesisHash     string                 `protobuf:"bytes,9,opt,name=genesis_hash,json=genesisHash,proto3" json:"genesis_hash,omitempty"`
 	Halted          bool                   `protobuf:"varint,10,opt,name=halted,proto3" json:"halted,omitempty"`
 	HaltReason      string                 `protobuf:"bytes,11,opt,name=halt_reason,json=haltReason,proto3" json:"halt_reason,omitempty"`
-	unknownFields   protoimpl.UnknownFields
-	sizeCache       protoimpl.SizeCache
+	// consensus_role is this node's part in the chain's consensus: "leader",
+	// "follower" or "candidate" on Raft; "validator" or "observer" on PBFT
+	// and solo (an observer follows by block sync).
+	ConsensusRole string `protobuf:"bytes,12,opt,name=consensus_role,json=consensusRole,proto3" json:"consensus_role,omitempty"`
+	// leader is the validator address of the current Raft leader, as this
+	// node knows it ("" when unknown, and on other consensus kinds).
+	Leader        string `protobuf:"bytes,13,opt,name=leader,proto3" json:"leader,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ChainStatus) Reset() {
@@ -1466,6 +1473,20 @@ func (x *ChainStatus) GetHalted() bool {
 func (x *ChainStatus) GetHaltReason() string {
 	if x != nil {
 		return x.HaltReason
+	}
+	return ""
+}
+
+func (x *ChainStatus) GetConsensusRole() string {
+	if x != nil {
+		return x.ConsensusRole
+	}
+	return ""
+}
+
+func (x *ChainStatus) GetLeader() string {
+	if x != nil {
+		return x.Leader
 	}
 	return ""
 }
@@ -1637,7 +1658,7 @@ const file_node_proto_rawDesc = "" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x1f\n" +
 	"\vfrom_height\x18\x02 \x01(\x04R\n" +
 	"fromHeight\x12#\n" +
-	"\rwith_receipts\x18\x03 \x01(\bR\fwithReceipts\"\xda\x02\n" +
+	"\rwith_receipts\x18\x03 \x01(\bR\fwithReceipts\"\x99\x03\n" +
 	"\vChainStatus\x12\x19\n" +
 	"\bchain_id\x18\x01 \x01(\tR\achainId\x12\x14\n" +
 	"\x05suite\x18\x02 \x01(\tR\x05suite\x12\x1c\n" +
@@ -1654,7 +1675,9 @@ const file_node_proto_rawDesc = "" +
 	"\x06halted\x18\n" +
 	" \x01(\bR\x06halted\x12\x1f\n" +
 	"\vhalt_reason\x18\v \x01(\tR\n" +
-	"haltReason\"w\n" +
+	"haltReason\x12%\n" +
+	"\x0econsensus_role\x18\f \x01(\tR\rconsensusRole\x12\x16\n" +
+	"\x06leader\x18\r \x01(\tR\x06leader\"w\n" +
 	"\x0eStatusResponse\x12\x17\n" +
 	"\anode_id\x18\x01 \x01(\tR\x06nodeId\x12\x18\n" +
 	"\aversion\x18\x02 \x01(\tR\aversion\x122\n" +
