@@ -379,8 +379,13 @@ func (d *pbftDriver) propose(req pbft.ProposeRequest) {
 			return nil // this node left the validator set while building
 		}
 		if len(e.Block.Txs) == 0 || e.Block.Header.ParentHash != req.Parent {
-			d.m.HasPending(d.g.pool.Len() > 0)
-			return nil // nothing valid to propose, or the chain moved on
+			// Nothing valid to propose, or the chain moved on. The machine
+			// asks once per view; clearing "pending" lets the next tick or
+			// arrival ask again. (Reporting the pool's length here kept it
+			// from asking when transactions arrived during the build, and the
+			// view waited for its timeout.)
+			d.m.HasPending(false)
+			return nil
 		}
 		hash := e.Block.Hash(d.g.chain.Suite())
 		d.built[hash] = e
