@@ -219,12 +219,18 @@ func (x *Executor) ExecuteSerial(bc *BlockContext, blk state.Writer, txs []*type
 // newReceipts allocates a block's receipts in one piece, each with room
 // for one log (Logs has length 0 and capacity 1 until run sets it).
 func newReceipts(n int) []*types.Receipt {
-	all := make([]types.Receipt, n)
-	logs := make([]*types.Log, n)
 	rs := make([]*types.Receipt, n)
+	fillReceipts(rs)
+	return rs
+}
+
+// fillReceipts points rs at new receipts allocated in one piece, as
+// newReceipts.
+func fillReceipts(rs []*types.Receipt) {
+	all := make([]types.Receipt, len(rs))
+	logs := make([]*types.Log, len(rs))
 	for i := range rs {
 		all[i].Logs = logs[i : i : i+1] // a second log reallocates: neighbours are safe
 		rs[i] = &all[i]
 	}
-	return rs
 }

@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"runtime"
 	"sync"
-	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -22,88 +21,45 @@ func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*ty
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	workers = max(1, min(workers, len(txs)))
+	t := newTeam(workers)
+	defer t.close()
 	sc := x.scratch.get()
 	defer x.scratch.put(sc)
-	plans := x.declare(txs, senders, workers, sc)
-	accs := resize(sc.accs, len(txs))
-	barrier := resize(sc.barrier, len(txs))
-	sc.accs, sc.barrier = accs, barrier
-	for i := range plans {
-		accs[i], barrier[i] = plans[i].call.acc, plans[i].barrier
-	}
-	receipts := newReceipts(len(txs))
-	ws := sc.waves(schedule(accs, barrier, workers, &sc.sched))
-	clear(accs) // the plans keep what the guards need
+	receipts := make([]*types.Receipt, len(txs))
+	plans := x.declare(t, txs, senders, receipts, sc)
+	ws := sc.waves(schedule(len(txs), func(i int) []Access { return plans[i].call.acc },
+		func(i int) bool { return plans[i].barrier }, t, &sc.sched))
 	for _, idx := range ws {
-		if len(idx) == 1 && barrier[idx[0]] {
+		if len(idx) == 1 && plans[idx[0]].barrier {
 			i := idx[0]
-			if err := commitView(receipts[i], x.run(bc, blk, txs[i], senders[i], &plans[i], receipts[i], new(txFrame))); err != nil {
+			err := commitView(receipts[i], x.run(bc, blk, txs[i], senders[i], &plans[i], receipts[i], new(txFrame)))
+			plans[i] = txPlan{} // done with: let the collector have it
+			if err != nil {
 				return nil, fmt.Errorf("tx %d: %w", i, err)
 			}
 			continue
 		}
-		x.parallelWave(bc, blk, txs, senders, plans, idx, receipts, workers)
+		x.parallelWave(t, bc, blk, txs, senders, plans, idx, receipts)
 	}
+	sc.done = true // every plan has been cleared
 	return receipts, nil
 }
 
 // declare decodes every transaction's call and declared accesses, on all
 // workers: decoding is pure, and serial it would be most of the scheduler's
-// cost. The decoded calls are run as they are, not decoded again.
-func (x *Executor) declare(txs []*types.Tx, senders []common.Address, workers int, sc *blockScratch) []txPlan {
+// cost. The decoded calls are run as they are, not decoded again. It also
+// allocates the receipts, chunk by chunk, on the same workers.
+func (x *Executor) declare(t *team, txs []*types.Tx, senders []common.Address, receipts []*types.Receipt, sc *blockScratch) []txPlan {
 	plans := resize(sc.plans, len(txs))
 	sc.plans = plans
-	parallelFor(len(txs), workers, func(_, lo, hi int) {
+	t.parallelFor(len(txs), func(_, lo, hi int) {
+		fillReceipts(receipts[lo:hi])
 		for i := lo; i < hi; i++ {
 			plans[i] = x.plan(txs[i], senders[i])
 		}
 	})
 	return plans
-}
-
-// parallelFor runs f over [0, n) in chunks on up to workers goroutines (one
-// of them the caller's), handing chunks out in increasing order as workers
-// free up; f's first argument is the worker's number. A panic in a worker
-// is raised again in the caller, as it would be serially.
-func parallelFor(n, workers int, f func(w, lo, hi int)) {
-	workers = min(workers, n)
-	if workers <= 1 {
-		if n > 0 {
-			f(0, 0, n)
-		}
-		return
-	}
-	chunk := min(max(n/(workers*16), 1), 64)
-	var next atomic.Int64
-	var crash atomic.Value
-	work := func(w int) {
-		defer func() {
-			if p := recover(); p != nil {
-				crash.CompareAndSwap(nil, fmt.Sprint(p))
-				next.Store(int64(n)) // the others stop at their next chunk
-			}
-		}()
-		for {
-			lo := int(next.Add(int64(chunk))) - chunk
-			if lo >= n {
-				return
-			}
-			f(w, lo, min(lo+chunk, n))
-		}
-	}
-	var wg sync.WaitGroup
-	for w := 1; w < workers; w++ {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			work(w)
-		}()
-	}
-	work(0)
-	wg.Wait()
-	if p := crash.Load(); p != nil {
-		panic(p) // a broken invariant in a worker stops the caller, as it would serially
-	}
 }
 
 // waves groups transaction indexes by wave, each group in block order.
@@ -139,8 +95,7 @@ func (sc *blockScratch) waves(wave []int) [][]int {
 // anew would clear them and have them collected every block.
 type blockScratch struct {
 	plans     []txPlan
-	accs      [][]Access
-	barrier   []bool
+	done      bool // the block ran to its end, and cleared its plans
 	sched     scheduleScratch
 	waveStart []int
 	waveIdx   []int
@@ -167,8 +122,10 @@ func (p *scratchPool) get() *blockScratch {
 
 // put keeps sc, dropping its references to the block's calls.
 func (p *scratchPool) put(sc *blockScratch) {
-	clear(sc.plans)
-	clear(sc.accs)
+	if !sc.done {
+		clear(sc.plans) // the block stopped half-way
+	}
+	sc.done = false
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	p.free = append(p.free, sc)
@@ -178,37 +135,44 @@ func (p *scratchPool) put(sc *blockScratch) {
 // guard on blk, then folds their writes into blk as committing them in
 // block order would: in parallel by key shard when blk is a state.Block
 // (see state.Block.Fold), one by one otherwise.
-func (x *Executor) parallelWave(bc *BlockContext, blk state.Writer, txs []*types.Tx, senders []common.Address,
-	plans []txPlan, idx []int, receipts []*types.Receipt, workers int) {
+func (x *Executor) parallelWave(t *team, bc *BlockContext, blk state.Writer, txs []*types.Tx, senders []common.Address,
+	plans []txPlan, idx []int, receipts []*types.Receipt) {
 	b, fold := blk.(*state.Block)
-	workers = min(workers, len(idx))
+	workers := t.n
 	var views []*state.TxView // when not folding
 	logs := make([]*state.FoldLog, workers)
-	frames := make([]*txFrame, workers)
-	guards := make([]guard, workers)
+	// Each worker's guard and frame in an allocation of its own: workers
+	// write them at every transaction, and neighbours in one array would
+	// share cache lines.
+	ws := make([]*waveWorker, workers)
+	for w := range ws {
+		ws[w] = new(waveWorker)
+		ws[w].g.setBlock(blk)
+	}
 	if fold {
 		for w := range logs {
-			logs[w], frames[w] = x.logs.get(), new(txFrame)
+			logs[w] = x.logs.get()
 		}
 		defer x.logs.put(logs)
 	} else {
 		views = make([]*state.TxView, len(idx))
 	}
-	parallelFor(len(idx), workers, func(w, lo, hi int) {
-		g := &guards[w] // a view reads through its guard only while it runs
+	t.parallelFor(len(idx), func(w, lo, hi int) {
+		ww := ws[w]
+		g := &ww.g // a view reads through its guard only while it runs
 		for k := lo; k < hi; k++ {
 			i := idx[k]
-			g.init(blk, plans[i].call.acc, i)
+			g.init(plans[i].call.acc, i)
 			if !fold {
 				views[k] = x.run(bc, g, txs[i], senders[i], &plans[i], receipts[i], new(txFrame))
-			} else if v := x.run(bc, g, txs[i], senders[i], &plans[i], receipts[i], frames[w]); v != nil {
+			} else if v := x.run(bc, g, txs[i], senders[i], &plans[i], receipts[i], &ww.f); v != nil {
 				logs[w].Add(k, v) // the frame, view included, is reused for the next transaction
 			}
 			plans[i] = txPlan{} // done with: let the collector have it
 		}
 	})
 	if fold {
-		b.Fold(logs, workers, func(k int, err error) { failCommit(receipts[idx[k]], err) })
+		b.FoldWith(logs, t.run, func(k int, err error) { failCommit(receipts[idx[k]], err) })
 		return
 	}
 	for k, i := range idx {
@@ -268,9 +232,22 @@ type guard struct {
 	next int // the recent entry to replace
 }
 
-func (g *guard) init(blk state.Reader, accs []Access, tx int) {
-	g.blk, g.accs, g.tx, g.allowed = blk, accs, tx, nil
+// waveWorker is what one worker of a parallel wave reuses from one
+// transaction to the next.
+type waveWorker struct {
+	g guard
+	f txFrame
+}
+
+// setBlock points the guard at the block for the wave.
+func (g *guard) setBlock(blk state.Reader) {
+	g.blk = blk
 	g.kblk, _ = blk.(state.KeyReader)
+}
+
+// init readies the guard for transaction tx, which declared accs.
+func (g *guard) init(accs []Access, tx int) {
+	g.accs, g.tx, g.allowed = accs, tx, nil
 	if len(accs) > 8 {
 		g.allowed = make(map[string]bool, len(accs))
 		for _, a := range accs {

@@ -2,7 +2,6 @@ package exec
 
 import (
 	"hash/maphash"
-	"sync"
 )
 
 // Schedule assigns every transaction a wave: a transaction's wave is one
@@ -12,7 +11,7 @@ import (
 // (transactions that cannot declare their keys, such as EVM calls) get a
 // wave of their own and fence everything after them.
 func Schedule(accs [][]Access, barrier []bool) []int {
-	return schedule(accs, barrier, 1, nil)
+	return schedule(len(accs), func(i int) []Access { return accs[i] }, func(i int) bool { return barrier[i] }, newTeam(1), nil)
 }
 
 // scheduleScratch holds schedule's working arrays from one block to the
@@ -48,22 +47,22 @@ func resize[T any](s []T, n int) []T {
 // Keys are compared by a 64-bit hash: two keys with one hash (which takes
 // luck beyond reckoning) would only be kept in order as if they were one
 // key, never run together, so the results do not depend on it.
-func schedule(accs [][]Access, barrier []bool, workers int, sc *scheduleScratch) []int {
+func schedule(txs int, accs func(i int) []Access, barrier func(i int) bool, t *team, sc *scheduleScratch) []int {
 	if sc == nil {
 		sc = new(scheduleScratch)
 	}
-	off := resize(sc.off, len(accs)+1) // accs[i][k] is access off[i]+k
+	off := resize(sc.off, txs+1) // accs(i)[k] is access off[i]+k
 	sc.off = off
 	off[0] = 0
-	for i, a := range accs {
-		off[i+1] = off[i] + len(a)
+	for i := range txs {
+		off[i+1] = off[i] + len(accs(i))
 	}
-	n := off[len(accs)]
+	n := off[txs]
 	hs := resize(sc.hs, n)
 	sc.hs = hs
-	parallelFor(len(accs), workers, func(_, lo, hi int) {
+	t.parallelFor(txs, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			for k, a := range accs[i] {
+			for k, a := range accs(i) {
 				hs[off[i]+k] = maphash.String(scheduleSeed, a.Key)
 			}
 		}
@@ -71,23 +70,18 @@ func schedule(accs [][]Access, barrier []bool, workers int, sc *scheduleScratch)
 	// ids[g] numbers access g's key among the shared keys, or is -1.
 	ids := resize(sc.ids, n)
 	sc.ids = ids
-	parts := max(1, min(workers, n/1024)) // key partitions, one per worker
-	shared := resize(sc.shared, parts+1)  // partition p numbers its keys from shared[p]
+	parts := max(1, min(t.n, n/1024))    // key partitions, one per worker
+	shared := resize(sc.shared, parts+1) // partition p numbers its keys from shared[p]
 	sc.shared = shared
 	shared[0] = 0
 	tables := resize(sc.tables, parts)
 	sc.tables = tables
-	var wg sync.WaitGroup
 	each := func(f func(p int)) {
-		for p := 1; p < parts; p++ {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
+		t.run(func(p int) {
+			if p < parts {
 				f(p)
-			}()
-		}
-		f(0)
-		wg.Wait()
+			}
+		})
 	}
 	each(func(p int) {
 		t := &tables[p]
@@ -127,17 +121,18 @@ func schedule(accs [][]Access, barrier []bool, workers int, sc *scheduleScratch)
 	ms := resize(sc.ms, int(shared[parts]))
 	sc.ms = ms
 	clear(ms)
-	wave := resize(sc.wave, len(accs))
+	wave := resize(sc.wave, txs)
 	sc.wave = wave
 	floor, top := int32(0), int32(0)
-	for i := range accs {
-		if barrier[i] {
+	for i := range txs {
+		if barrier(i) {
 			wave[i] = int(top + 1)
 			floor, top = top+1, top+1
 			continue
 		}
 		w := floor + 1
-		for k, a := range accs[i] {
+		acc := accs(i)
+		for k, a := range acc {
 			id := ids[off[i]+k]
 			if id < 0 {
 				continue
@@ -151,7 +146,7 @@ func schedule(accs [][]Access, barrier []bool, workers int, sc *scheduleScratch)
 				w = max(w, m.delta+1)
 			}
 		}
-		for k, a := range accs[i] {
+		for k, a := range acc {
 			id := ids[off[i]+k]
 			if id < 0 {
 				continue

@@ -75,8 +75,10 @@ func TestScheduleMatchesReference(t *testing.T) {
 			}
 		}
 		want := scheduleReference(accs, barrier)
-		if got := schedule(accs, barrier, 1+seed%4, sc); !slices.Equal(got, want) {
+		tm := newTeam(1 + seed%4)
+		if got := schedule(len(accs), func(i int) []Access { return accs[i] }, func(i int) bool { return barrier[i] }, tm, sc); !slices.Equal(got, want) {
 			t.Fatalf("seed %d: waves differ from the reference", seed)
 		}
+		tm.close()
 	}
 }

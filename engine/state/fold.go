@@ -19,6 +19,7 @@ import (
 // overflow) is summed up as they are added, on the worker's core.
 type FoldLog struct {
 	shards [blockShards][]foldRec
+	runs   [blockShards]int // runs of records with one key, per shard: at least the keys
 
 	unsafe   bool        // some value an addition starts from is at or above 2^255
 	total    uint256.Int // the sum of the additions
@@ -27,9 +28,10 @@ type FoldLog struct {
 
 // foldRec is one changed key of one view: what Commit would fold.
 type foldRec struct {
-	key      string
-	write    []byte
-	read     []byte // the value the view read from its parent, if hasRead
+	key string
+	// val is the view's plain write when hasWrite; otherwise, when hasRead,
+	// the value the view read from its parent (what its delta adds to).
+	val      []byte
 	delta    uint256.Int
 	seq      int32 // the view's position in its wave
 	pos      int32 // the record's position among its view's, in Commit's order
@@ -47,9 +49,25 @@ func (l *FoldLog) Add(seq int, v *TxView) {
 		if !e.hasWrite && !e.hasDelta {
 			continue
 		}
-		l.shards[e.shard] = append(l.shards[e.shard], foldRec{key: e.key, write: e.write, read: e.read, delta: e.delta,
-			seq: int32(seq), pos: pos, hasWrite: e.hasWrite, hasDelta: e.hasDelta, hasRead: e.hasRead})
+		sh := l.shards[e.shard]
+		if len(sh) == 0 || sh[len(sh)-1].key != e.key {
+			l.runs[e.shard]++
+		}
+		// Fill the record in place, field by field: copying a whole record
+		// in costs a bulk write barrier while the collector runs.
+		sh = append(sh, foldRec{})
+		l.shards[e.shard] = sh
+		r := &sh[len(sh)-1]
+		r.key, r.seq, r.pos, r.hasWrite, r.hasDelta = e.key, int32(seq), pos, e.hasWrite, e.hasDelta
 		pos++
+		if e.hasWrite {
+			r.val = e.write
+		} else if e.hasRead {
+			r.val, r.hasRead = e.read, true
+		}
+		if e.hasDelta {
+			r.delta = e.delta
+		}
 		// What foldSafe needs: see there.
 		if e.hasWrite && !below255(e.write) {
 			l.unsafe = true
@@ -68,11 +86,16 @@ func (l *FoldLog) Add(seq int, v *TxView) {
 // Reset empties the log, keeping its memory.
 func (l *FoldLog) Reset() {
 	for s := range l.shards {
-		clear(l.shards[s]) // drop references to keys and values
-		l.shards[s] = l.shards[s][:0]
+		l.resetShard(s)
 	}
 	l.unsafe, l.overflow = false, false
 	l.total.Clear()
+}
+
+// resetShard empties the log's records of shard s.
+func (l *FoldLog) resetShard(s int) {
+	clear(l.shards[s]) // drop references to keys and values
+	l.shards[s], l.runs[s] = l.shards[s][:0], 0
 }
 
 // Fold commits the views recorded in logs into b, with the result of
@@ -90,20 +113,40 @@ func (l *FoldLog) Reset() {
 // one key are summed before the key is written back. It does so only when
 // no addition can overflow (no value an addition starts from, and not the
 // sum of all additions, reaches 2^255), and otherwise runs the loop itself.
+//
+// Fold leaves the logs empty, as Reset does (each worker empties what it
+// has folded), ready for another wave.
 func (b *Block) Fold(logs []*FoldLog, workers int, failed func(seq int, err error)) {
+	workers = max(1, min(workers, blockShards))
+	b.FoldWith(logs, func(job func(w int)) { each(workers, job) }, failed)
+}
+
+// FoldWith is Fold on the workers of run, which runs job on each of them
+// (some number, which need not be known) and returns when all have
+// returned; a panic in job must come out of run.
+func (b *Block) FoldWith(logs []*FoldLog, run func(job func(w int)), failed func(seq int, err error)) {
 	if !foldSafe(logs) {
 		b.foldSerial(logs, failed)
+		for _, l := range logs {
+			l.Reset()
+		}
 		return
 	}
-	workers = max(1, min(workers, blockShards))
+	for _, l := range logs {
+		l.unsafe, l.overflow = false, false
+		l.total.Clear()
+	}
 	var next atomic.Int32
-	each(workers, func(int) {
+	run(func(int) {
 		for {
 			s := int(next.Add(1)) - 1
 			if s >= blockShards {
 				return
 			}
 			b.foldShard(logs, s)
+			for _, l := range logs {
+				l.resetShard(s)
+			}
 		}
 	})
 }
@@ -151,7 +194,7 @@ func (b *Block) foldSerial(logs []*FoldLog, failed func(seq int, err error)) {
 		}
 		s := shardOf(r.key)
 		if r.hasWrite {
-			b.setShard(s, r.key, r.write)
+			b.setShard(s, r.key, r.val)
 		}
 		if r.hasDelta {
 			sum, err := addBytes(b.getShard(s, r.key), &r.delta)
@@ -214,9 +257,9 @@ func mergedShard(logs []*FoldLog, s int, f func(r *foldRec)) {
 // foldShard is Fold's work on shard s, whose keys no other worker reads
 // or writes.
 func (b *Block) foldShard(logs []*FoldLog, s int) {
-	n := 0
+	n := 0 // at least the keys the shard gets, at most its records
 	for _, l := range logs {
-		n += len(l.shards[s])
+		n += l.runs[s]
 	}
 	if n == 0 {
 		return
@@ -246,7 +289,7 @@ func (b *Block) foldShard(logs []*FoldLog, s int) {
 				sums[c].used = false // the write replaces the sum
 			}
 			if !r.hasDelta {
-				setValue(dirty, r.key, r.write)
+				setValue(dirty, r.key, r.val)
 				return
 			}
 		} else if c >= 0 {
@@ -256,11 +299,11 @@ func (b *Block) foldShard(logs []*FoldLog, s int) {
 		// Start a running sum from the value the addition applies to.
 		var cur []byte
 		if r.hasWrite {
-			cur = r.write
+			cur = r.val
 		} else if x, ok := dirty[r.key]; ok {
 			cur = x
 		} else if r.hasRead {
-			cur = r.read // what b's base held when the view read it
+			cur = r.val // what b's base held when the view read it
 		} else {
 			cur = b.base.Get(keyBytes(r.key))
 		}

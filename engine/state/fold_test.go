@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"reflect"
 	"testing"
 
 	"github.com/holiman/uint256"
@@ -125,6 +126,11 @@ func TestFoldMatchesCommitLoop(t *testing.T) {
 			}
 		}
 		fold.Fold(logs, 1+seed%5, func(seq int, err error) { got = append(got, fmt.Sprintf("%d: %v", seq, err)) })
+		for _, l := range logs {
+			if !reflect.DeepEqual(*l, *emptied(l)) {
+				t.Fatalf("seed %d: Fold left a log not empty", seed)
+			}
+		}
 		if a, b := loop.Changes(), fold.Changes(); !sameChanges(a, b) {
 			t.Fatalf("seed %d: Fold gives\n%v\nthe commit loop\n%v", seed, b, a)
 		}
@@ -135,6 +141,15 @@ func TestFoldMatchesCommitLoop(t *testing.T) {
 	if parallel == 0 || serial == 0 || hugeParallel == 0 {
 		t.Fatalf("%d parallel folds (%d with huge values), %d serial: the test misses a case", parallel, hugeParallel, serial)
 	}
+}
+
+// emptied is l as Reset leaves it: no records, its memory kept.
+func emptied(l *FoldLog) *FoldLog {
+	e := new(FoldLog)
+	for s := range l.shards {
+		e.shards[s] = l.shards[s][:0]
+	}
+	return e
 }
 
 func sameChanges(a, b []Change) bool {
