@@ -15,7 +15,8 @@ import (
 
 	"github.com/tallyhq/tally/engine/chain"
 	craft "github.com/tallyhq/tally/engine/consensus/raft"
-	"github.com/tallyhq/tally/engine/consensus/raft/raftstore"
+	"github.com/tallyhq/tally/engine/raftnet"
+	"github.com/tallyhq/tally/engine/storage/raftstore"
 	"github.com/tallyhq/tally/engine/types"
 )
 
@@ -39,7 +40,7 @@ type raftDriver struct {
 	g    *Group
 	cfg  craft.Config
 	tr   Transport
-	rt   *craft.Transport
+	rt   *raftnet.Transport
 	r    *hraft.Raft
 	snap *hraft.FileSnapshotStore
 
@@ -106,7 +107,7 @@ func (d *raftDriver) start(net Network) error {
 		return err
 	}
 	d.tr = tr
-	d.rt = craft.NewTransport(self, tr, d.cfg.RPCTimeout())
+	d.rt = raftnet.NewTransport(self, tr, d.cfg.RPCTimeout())
 	store, err := raftstore.New(g.db)
 	if err != nil {
 		return fmt.Errorf("raft log store: %w", err)
@@ -474,8 +475,13 @@ func (d *raftDriver) syncBlocks(ctx context.Context, target *craft.Marker) error
 				cert = nil // a held block's successor is checked once they are committed
 			}
 			if cert == nil {
-				if target == nil || len(held) >= MaxReopen {
-					return nil
+				if target == nil {
+					return nil // follow only what is certified
+				}
+				if len(held) >= MaxReopen {
+					// Never report a restore done short of its target: the
+					// entries after the snapshot would not extend the head.
+					return fmt.Errorf("restore to height %d: more than %d uncertified blocks after height %d", target.Height, MaxReopen, c.Head().Height)
 				}
 				held = append(held, b)
 				progressed = true

@@ -22,7 +22,7 @@ import (
 //	"L" blocklimit(8) nonce(32) 1 — a committed nonce, replayable until head >= blocklimit
 //	"S" statekey                state value (state keys are namespaced by their owner, see engine/state)
 //	"x/" name                   a consumer's own cursor (relay, exporter), owned by that consumer
-//	"r/l/" index(8)             raft log entry (engine/consensus/raft/raftstore encoding)
+//	"r/l/" index(8)             raft log entry (engine/storage/raftstore encoding)
 //	"r/m/last"                  index (8) of the newest raft log entry; absent while the log is empty
 //	"r/s/" key                  raft stable-store value (current term, vote) under raft's own key
 //

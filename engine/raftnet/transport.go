@@ -1,4 +1,7 @@
-package raft
+// Package raftnet carries a Raft chain's RPCs over the node's network:
+// a hashicorp/raft Transport whose calls ride the chain's authenticated
+// p2p streams, encoded by the canonical codec in raftnet/wire.
+package raftnet
 
 import (
 	"bytes"
@@ -13,7 +16,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	hraft "github.com/hashicorp/raft"
 
-	"github.com/tallyhq/tally/engine/consensus/raft/wire"
+	craft "github.com/tallyhq/tally/engine/consensus/raft"
+	"github.com/tallyhq/tally/engine/raftnet/wire"
 )
 
 // Caller is the chain's network as Raft uses it: a request to one
@@ -29,17 +33,6 @@ var ErrTransportClosed = errors.New("raft transport closed")
 // ErrSpoofedRPC is returned for an RPC whose header names a server other
 // than the authenticated peer that sent it.
 var ErrSpoofedRPC = errors.New("raft RPC names another server than its sender")
-
-// ServerID is a validator's Raft server id (and address): its hex address.
-func ServerID(a common.Address) hraft.ServerID { return hraft.ServerID(strings.ToLower(a.Hex())) }
-
-// AddressOf parses a server id or address back to the validator address.
-func AddressOf(s string) (common.Address, error) {
-	if !common.IsHexAddress(s) {
-		return common.Address{}, fmt.Errorf("raft: server %q is not a validator address", s)
-	}
-	return common.HexToAddress(s), nil
-}
 
 // Transport is a hashicorp/raft Transport over the chain's network: each
 // RPC is one Call whose payload is the wire encoding, and whose answer is
@@ -75,7 +68,9 @@ var (
 func (t *Transport) Consumer() <-chan hraft.RPC { return t.consumer }
 
 // LocalAddr implements hraft.Transport.
-func (t *Transport) LocalAddr() hraft.ServerAddress { return hraft.ServerAddress(ServerID(t.self)) }
+func (t *Transport) LocalAddr() hraft.ServerAddress {
+	return hraft.ServerAddress(craft.ServerID(t.self))
+}
 
 // AppendEntriesPipeline implements hraft.Transport: blocks are proposed
 // one at a time, so there is nothing to pipeline.
@@ -125,14 +120,10 @@ func (t *Transport) TimeoutNow(_ hraft.ServerID, target hraft.ServerAddress, arg
 	return t.call(target, wire.KindTimeoutNow, args, nil, resp)
 }
 
-// MaxSnapshotBytes bounds a snapshot sent in one InstallSnapshot: Tally's
-// snapshots name a block (the state travels by block sync), so they are tiny.
-const MaxSnapshotBytes = 1 << 20
-
 // InstallSnapshot implements hraft.Transport.
 func (t *Transport) InstallSnapshot(_ hraft.ServerID, target hraft.ServerAddress, args *hraft.InstallSnapshotRequest, resp *hraft.InstallSnapshotResponse, data io.Reader) error {
-	if args.Size < 0 || args.Size > MaxSnapshotBytes {
-		return fmt.Errorf("raft: snapshot of %d bytes exceeds %d", args.Size, MaxSnapshotBytes)
+	if args.Size < 0 || args.Size > craft.MaxSnapshotBytes {
+		return fmt.Errorf("raft: snapshot of %d bytes exceeds %d", args.Size, craft.MaxSnapshotBytes)
 	}
 	snap := make([]byte, args.Size)
 	if _, err := io.ReadFull(data, snap); err != nil {
@@ -170,7 +161,7 @@ func (t *Transport) call(target hraft.ServerAddress, kind wire.Kind, args any, s
 		return ErrTransportClosed
 	default:
 	}
-	peer, err := AddressOf(string(target))
+	peer, err := craft.AddressOf(string(target))
 	if err != nil {
 		return err
 	}
@@ -230,11 +221,11 @@ func (t *Transport) Handle(ctx context.Context, from common.Address, payload []b
 	if err != nil {
 		return nil, err
 	}
-	if len(snap) > MaxSnapshotBytes {
-		return nil, fmt.Errorf("raft: snapshot of %d bytes exceeds %d", len(snap), MaxSnapshotBytes)
+	if len(snap) > craft.MaxSnapshotBytes {
+		return nil, fmt.Errorf("raft: snapshot of %d bytes exceeds %d", len(snap), craft.MaxSnapshotBytes)
 	}
 	hdr := req.(hraft.WithRPCHeader).GetRPCHeader()
-	want := string(ServerID(from))
+	want := string(craft.ServerID(from))
 	if !strings.EqualFold(string(hdr.ID), want) || !strings.EqualFold(string(hdr.Addr), want) {
 		return nil, fmt.Errorf("%w: %q/%q from %s", ErrSpoofedRPC, hdr.ID, hdr.Addr, want)
 	}

@@ -1,4 +1,4 @@
-package raft
+package raftnet
 
 import (
 	"bytes"
@@ -19,7 +19,8 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	hraft "github.com/hashicorp/raft"
 
-	"github.com/tallyhq/tally/engine/consensus/raft/wire"
+	craft "github.com/tallyhq/tally/engine/consensus/raft"
+	"github.com/tallyhq/tally/engine/raftnet/wire"
 )
 
 // memNet connects Transports in one process: a Call from a to b is
@@ -241,7 +242,7 @@ func TestTransportRaftCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("runs a raft cluster")
 	}
-	cfg := Config{HeartbeatMs: 100, ElectionMs: 100, CommitMs: 5, RPCTimeoutMs: 1000, TrailingLogs: 8}.WithDefaults()
+	cfg := craft.Config{HeartbeatMs: 100, ElectionMs: 100, CommitMs: 5, RPCTimeoutMs: 1000, TrailingLogs: 8}.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		t.Fatal(err)
 	}
@@ -257,7 +258,7 @@ func TestTransportRaftCluster(t *testing.T) {
 	for i := range nodes {
 		a := testAddr(i)
 		nodes[i] = &clusterNode{addr: a, trans: net.join(a, cfg.RPCTimeout()), fsm: &countFSM{}}
-		conf.Servers = append(conf.Servers, hraft.Server{Suffrage: hraft.Voter, ID: ServerID(a), Address: hraft.ServerAddress(ServerID(a))})
+		conf.Servers = append(conf.Servers, hraft.Server{Suffrage: hraft.Voter, ID: craft.ServerID(a), Address: hraft.ServerAddress(craft.ServerID(a))})
 	}
 	for _, n := range nodes {
 		rc := cfg.Raft(n.addr, log)
@@ -348,14 +349,14 @@ func TestTransportRaftCluster(t *testing.T) {
 
 // rpcHeader is the header a server named by a puts on its requests.
 func rpcHeader(a common.Address) hraft.RPCHeader {
-	id := ServerID(a)
+	id := craft.ServerID(a)
 	return hraft.RPCHeader{ProtocolVersion: hraft.ProtocolVersionMax, ID: []byte(id), Addr: []byte(id)}
 }
 
 func heartbeatReq(from common.Address) *hraft.AppendEntriesRequest {
 	// As hashicorp's replication sends it, with the legacy Leader field.
 	//lint:ignore SA1019 hashicorp still sets it
-	return &hraft.AppendEntriesRequest{RPCHeader: rpcHeader(from), Term: 7, Leader: []byte(ServerID(from))}
+	return &hraft.AppendEntriesRequest{RPCHeader: rpcHeader(from), Term: 7, Leader: []byte(craft.ServerID(from))}
 }
 
 func mustEncodeRequest(t testing.TB, req any, snap []byte) []byte {
@@ -412,7 +413,7 @@ func TestTransportRefusesSpoofedRPC(t *testing.T) {
 	go serve(tb, got, stop)
 
 	ctx := context.Background()
-	idOf := func(x common.Address) []byte { return []byte(ServerID(x)) }
+	idOf := func(x common.Address) []byte { return []byte(craft.ServerID(x)) }
 	cases := map[string]hraft.RPCHeader{
 		"other id and addr": {ProtocolVersion: 3, ID: idOf(c), Addr: idOf(c)},
 		"other id":          {ProtocolVersion: 3, ID: idOf(c), Addr: idOf(a)},
@@ -454,7 +455,7 @@ func TestTransportRefusesSpoofedRPC(t *testing.T) {
 	}
 
 	// The honest header, in any letter case, passes.
-	for _, id := range []string{string(ServerID(a)), a.Hex(), strings.ToUpper(string(ServerID(a)))} {
+	for _, id := range []string{string(craft.ServerID(a)), a.Hex(), strings.ToUpper(string(craft.ServerID(a)))} {
 		req := &hraft.RequestVoteRequest{RPCHeader: hraft.RPCHeader{ProtocolVersion: 3, ID: []byte(id), Addr: []byte(id)}, Term: 1}
 		out, err := ta.net.Call(ctx, b, mustEncodeRequest(t, req, nil))
 		if err != nil {
@@ -479,44 +480,44 @@ func TestTransportRoundTrip(t *testing.T) {
 	defer close(stop)
 	go serve(tb, got, stop)
 	target := tb.LocalAddr()
-	if target != hraft.ServerAddress(ServerID(b)) {
+	if target != hraft.ServerAddress(craft.ServerID(b)) {
 		t.Fatalf("LocalAddr %q", target)
 	}
-	if _, err := ta.AppendEntriesPipeline(ServerID(b), target); !errors.Is(err, hraft.ErrPipelineReplicationNotSupported) {
+	if _, err := ta.AppendEntriesPipeline(craft.ServerID(b), target); !errors.Is(err, hraft.ErrPipelineReplicationNotSupported) {
 		t.Fatalf("pipeline: %v", err)
 	}
 
 	ae := &hraft.AppendEntriesRequest{RPCHeader: rpcHeader(a), Term: 7, PrevLogEntry: 2, PrevLogTerm: 6, LeaderCommitIndex: 2,
 		Entries: []*hraft.Log{{Index: 3, Term: 7, Type: hraft.LogCommand, Data: []byte("block")}}}
 	var aer hraft.AppendEntriesResponse
-	if err := ta.AppendEntries(ServerID(b), target, ae, &aer); err != nil || !aer.Success || aer.LastLog != 3 {
+	if err := ta.AppendEntries(craft.ServerID(b), target, ae, &aer); err != nil || !aer.Success || aer.LastLog != 3 {
 		t.Fatalf("AppendEntries: %+v, %v", aer, err)
 	}
 	if rpc := <-got; string(rpc.Command.(*hraft.AppendEntriesRequest).Entries[0].Data) != "block" {
 		t.Fatalf("AppendEntries delivered %+v", rpc.Command)
 	}
 	var rvr hraft.RequestVoteResponse
-	if err := ta.RequestVote(ServerID(b), target, &hraft.RequestVoteRequest{RPCHeader: rpcHeader(a), Term: 7}, &rvr); err != nil || !rvr.Granted {
+	if err := ta.RequestVote(craft.ServerID(b), target, &hraft.RequestVoteRequest{RPCHeader: rpcHeader(a), Term: 7}, &rvr); err != nil || !rvr.Granted {
 		t.Fatalf("RequestVote: %+v, %v", rvr, err)
 	}
 	<-got
 	var pvr hraft.RequestPreVoteResponse
-	if err := ta.RequestPreVote(ServerID(b), target, &hraft.RequestPreVoteRequest{RPCHeader: rpcHeader(a), Term: 7}, &pvr); err != nil || !pvr.Granted {
+	if err := ta.RequestPreVote(craft.ServerID(b), target, &hraft.RequestPreVoteRequest{RPCHeader: rpcHeader(a), Term: 7}, &pvr); err != nil || !pvr.Granted {
 		t.Fatalf("RequestPreVote: %+v, %v", pvr, err)
 	}
 	<-got
 	var tnr hraft.TimeoutNowResponse
-	if err := ta.TimeoutNow(ServerID(b), target, &hraft.TimeoutNowRequest{RPCHeader: rpcHeader(a)}, &tnr); err != nil {
+	if err := ta.TimeoutNow(craft.ServerID(b), target, &hraft.TimeoutNowRequest{RPCHeader: rpcHeader(a)}, &tnr); err != nil {
 		t.Fatalf("TimeoutNow: %v", err)
 	}
 	<-got
 
 	// A snapshot within the bound arrives with its bytes.
-	snap := Marker{ChainID: "c", Height: 9, Hash: common.Hash{1}}.Encode()
+	snap := craft.Marker{ChainID: "c", Height: 9, Hash: common.Hash{1}}.Encode()
 	isr := &hraft.InstallSnapshotRequest{RPCHeader: rpcHeader(a), Term: 7, LastLogIndex: 9, LastLogTerm: 7, Size: int64(len(snap))}
 	var isResp hraft.InstallSnapshotResponse
 	done := make(chan error, 1)
-	go func() { done <- ta.InstallSnapshot(ServerID(b), target, isr, &isResp, bytes.NewReader(snap)) }()
+	go func() { done <- ta.InstallSnapshot(craft.ServerID(b), target, isr, &isResp, bytes.NewReader(snap)) }()
 	if rpc := <-got; rpc.Command.(*hraft.InstallSnapshotRequest).LastLogIndex != 9 {
 		t.Fatalf("InstallSnapshot delivered %+v", rpc.Command)
 	}
@@ -528,7 +529,7 @@ func TestTransportRoundTrip(t *testing.T) {
 	if err := ta.RequestVote("x", "not-an-address", &hraft.RequestVoteRequest{RPCHeader: rpcHeader(a)}, &rvr); err == nil {
 		t.Fatal("RequestVote to a non-address target succeeded")
 	}
-	if got := ta.DecodePeer(ta.EncodePeer(ServerID(b), target)); got != target {
+	if got := ta.DecodePeer(ta.EncodePeer(craft.ServerID(b), target)); got != target {
 		t.Fatalf("peer round trip %q", got)
 	}
 }
@@ -538,11 +539,11 @@ func TestTransportInstallSnapshotCarriesBytes(t *testing.T) {
 	net := newMemNet()
 	a, b := testAddr(0), testAddr(1)
 	ta, tb := net.join(a, time.Second), net.join(b, time.Second)
-	snap := Marker{ChainID: "chain", Height: 42, Hash: common.Hash{0xee}}.Encode()
+	snap := craft.Marker{ChainID: "chain", Height: 42, Hash: common.Hash{0xee}}.Encode()
 	errc := make(chan error, 1)
 	go func() {
 		rpc := <-tb.Consumer()
-		m, err := ReadMarker(rpc.Reader)
+		m, err := craft.ReadMarker(rpc.Reader)
 		if err == nil && (m.Height != 42 || m.ChainID != "chain") {
 			err = fmt.Errorf("marker %+v", m)
 		}
@@ -551,7 +552,7 @@ func TestTransportInstallSnapshotCarriesBytes(t *testing.T) {
 	}()
 	var resp hraft.InstallSnapshotResponse
 	req := &hraft.InstallSnapshotRequest{RPCHeader: rpcHeader(a), Term: 1, Size: int64(len(snap))}
-	if err := ta.InstallSnapshot(ServerID(b), tb.LocalAddr(), req, &resp, bytes.NewReader(snap)); err != nil {
+	if err := ta.InstallSnapshot(craft.ServerID(b), tb.LocalAddr(), req, &resp, bytes.NewReader(snap)); err != nil {
 		t.Fatal(err)
 	}
 	if err := <-errc; err != nil {
@@ -559,7 +560,7 @@ func TestTransportInstallSnapshotCarriesBytes(t *testing.T) {
 	}
 }
 
-// A snapshot over MaxSnapshotBytes (or of a negative or unmet size) is
+// A snapshot over craft.MaxSnapshotBytes (or of a negative or unmet size) is
 // refused without a call.
 func TestTransportInstallSnapshotBounded(t *testing.T) {
 	net := newMemNet()
@@ -568,20 +569,20 @@ func TestTransportInstallSnapshotBounded(t *testing.T) {
 	var called atomic.Int64
 	net.setDrop(func(_, _ common.Address, _ wire.Kind) bool { called.Add(1); return true })
 
-	big := make([]byte, MaxSnapshotBytes+1)
+	big := make([]byte, craft.MaxSnapshotBytes+1)
 	for _, tc := range []struct {
 		name string
 		size int64
 		data []byte
 	}{
-		{"one byte over", MaxSnapshotBytes + 1, big},
+		{"one byte over", craft.MaxSnapshotBytes + 1, big},
 		{"huge", 1 << 40, big},
 		{"negative", -1, nil},
 		{"short stream", 100, make([]byte, 99)},
 	} {
 		req := &hraft.InstallSnapshotRequest{RPCHeader: rpcHeader(a), Term: 1, Size: tc.size}
 		var resp hraft.InstallSnapshotResponse
-		if err := ta.InstallSnapshot(ServerID(b), tb.LocalAddr(), req, &resp, bytes.NewReader(tc.data)); err == nil {
+		if err := ta.InstallSnapshot(craft.ServerID(b), tb.LocalAddr(), req, &resp, bytes.NewReader(tc.data)); err == nil {
 			t.Errorf("%s: snapshot accepted", tc.name)
 		}
 	}
@@ -589,10 +590,10 @@ func TestTransportInstallSnapshotBounded(t *testing.T) {
 		t.Fatalf("%d calls made for refused snapshots", n)
 	}
 	// Exactly the bound is sent.
-	req := &hraft.InstallSnapshotRequest{RPCHeader: rpcHeader(a), Term: 1, Size: MaxSnapshotBytes}
+	req := &hraft.InstallSnapshotRequest{RPCHeader: rpcHeader(a), Term: 1, Size: craft.MaxSnapshotBytes}
 	var resp hraft.InstallSnapshotResponse
-	if err := ta.InstallSnapshot(ServerID(b), tb.LocalAddr(), req, &resp, bytes.NewReader(big)); !errors.Is(err, errDropped) {
-		t.Fatalf("snapshot of MaxSnapshotBytes: %v, want the network's answer", err)
+	if err := ta.InstallSnapshot(craft.ServerID(b), tb.LocalAddr(), req, &resp, bytes.NewReader(big)); !errors.Is(err, errDropped) {
+		t.Fatalf("snapshot of craft.MaxSnapshotBytes: %v, want the network's answer", err)
 	}
 }
 
@@ -618,7 +619,7 @@ func TestTransportHeartbeatRouting(t *testing.T) {
 	go serve(tb, consumed, stop)
 
 	var resp hraft.AppendEntriesResponse
-	if err := ta.AppendEntries(ServerID(b), tb.LocalAddr(), heartbeatReq(a), &resp); err != nil {
+	if err := ta.AppendEntries(craft.ServerID(b), tb.LocalAddr(), heartbeatReq(a), &resp); err != nil {
 		t.Fatal(err)
 	}
 	if beats.Load() != 1 || resp.LastLog != 99 || !resp.Success {
@@ -633,7 +634,7 @@ func TestTransportHeartbeatRouting(t *testing.T) {
 		{RPCHeader: rpcHeader(a), Term: 0},
 	}
 	for i, req := range notBeats {
-		if err := ta.AppendEntries(ServerID(b), tb.LocalAddr(), req, &resp); err != nil {
+		if err := ta.AppendEntries(craft.ServerID(b), tb.LocalAddr(), req, &resp); err != nil {
 			t.Fatalf("request %d: %v", i, err)
 		}
 		select {
@@ -653,7 +654,7 @@ func TestTransportHeartbeatRouting(t *testing.T) {
 
 	// Without a heartbeat handler a heartbeat goes to the consumer.
 	tb.SetHeartbeatHandler(nil)
-	if err := ta.AppendEntries(ServerID(b), tb.LocalAddr(), heartbeatReq(a), &resp); err != nil {
+	if err := ta.AppendEntries(craft.ServerID(b), tb.LocalAddr(), heartbeatReq(a), &resp); err != nil {
 		t.Fatal(err)
 	}
 	select {
@@ -676,7 +677,7 @@ func TestTransportRemoteError(t *testing.T) {
 		rpc.Respond(nil, errors.New("remote says no"))
 	}()
 	var resp hraft.RequestVoteResponse
-	err := ta.RequestVote(ServerID(b), tb.LocalAddr(), &hraft.RequestVoteRequest{RPCHeader: rpcHeader(a), Term: 1}, &resp)
+	err := ta.RequestVote(craft.ServerID(b), tb.LocalAddr(), &hraft.RequestVoteRequest{RPCHeader: rpcHeader(a), Term: 1}, &resp)
 	if err == nil || !strings.Contains(err.Error(), "remote says no") {
 		t.Fatalf("got %v", err)
 	}
@@ -690,7 +691,7 @@ func TestTransportTimeout(t *testing.T) {
 	_ = tb // nobody reads tb's consumer
 	start := time.Now()
 	var resp hraft.RequestVoteResponse
-	err := ta.RequestVote(ServerID(b), tb.LocalAddr(), &hraft.RequestVoteRequest{RPCHeader: rpcHeader(a), Term: 1}, &resp)
+	err := ta.RequestVote(craft.ServerID(b), tb.LocalAddr(), &hraft.RequestVoteRequest{RPCHeader: rpcHeader(a), Term: 1}, &resp)
 	if !errors.Is(err, context.DeadlineExceeded) {
 		t.Fatalf("got %v, want a deadline error", err)
 	}
@@ -745,22 +746,22 @@ func TestTransportClose(t *testing.T) {
 	}
 	// Calls from b, and Handles on b, fail.
 	var rvr hraft.RequestVoteResponse
-	if err := tb.RequestVote(ServerID(a), ta.LocalAddr(), &hraft.RequestVoteRequest{RPCHeader: rpcHeader(b)}, &rvr); !errors.Is(err, ErrTransportClosed) {
+	if err := tb.RequestVote(craft.ServerID(a), ta.LocalAddr(), &hraft.RequestVoteRequest{RPCHeader: rpcHeader(b)}, &rvr); !errors.Is(err, ErrTransportClosed) {
 		t.Fatalf("RequestVote after Close: %v", err)
 	}
 	var aer hraft.AppendEntriesResponse
-	if err := tb.AppendEntries(ServerID(a), ta.LocalAddr(), heartbeatReq(b), &aer); !errors.Is(err, ErrTransportClosed) {
+	if err := tb.AppendEntries(craft.ServerID(a), ta.LocalAddr(), heartbeatReq(b), &aer); !errors.Is(err, ErrTransportClosed) {
 		t.Fatalf("AppendEntries after Close: %v", err)
 	}
 	var isr hraft.InstallSnapshotResponse
-	if err := tb.InstallSnapshot(ServerID(a), ta.LocalAddr(), &hraft.InstallSnapshotRequest{RPCHeader: rpcHeader(b), Size: 1}, &isr, bytes.NewReader([]byte{1})); !errors.Is(err, ErrTransportClosed) {
+	if err := tb.InstallSnapshot(craft.ServerID(a), ta.LocalAddr(), &hraft.InstallSnapshotRequest{RPCHeader: rpcHeader(b), Size: 1}, &isr, bytes.NewReader([]byte{1})); !errors.Is(err, ErrTransportClosed) {
 		t.Fatalf("InstallSnapshot after Close: %v", err)
 	}
 	if _, err := tb.Handle(ctx, a, mustEncodeRequest(t, &hraft.RequestVoteRequest{RPCHeader: rpcHeader(a), Term: 1}, nil)); !errors.Is(err, ErrTransportClosed) {
 		t.Fatalf("Handle after Close: %v", err)
 	}
 	// A call to b (from a) fails too.
-	if err := ta.RequestVote(ServerID(b), tb.LocalAddr(), &hraft.RequestVoteRequest{RPCHeader: rpcHeader(a)}, &rvr); !errors.Is(err, ErrTransportClosed) {
+	if err := ta.RequestVote(craft.ServerID(b), tb.LocalAddr(), &hraft.RequestVoteRequest{RPCHeader: rpcHeader(a)}, &rvr); !errors.Is(err, ErrTransportClosed) {
 		t.Fatalf("RequestVote to a closed transport: %v", err)
 	}
 
@@ -773,7 +774,7 @@ func TestTransportClose(t *testing.T) {
 	})
 	inflight := make(chan error, 1)
 	go func() {
-		inflight <- tc.RequestVote(ServerID(a), ta.LocalAddr(), &hraft.RequestVoteRequest{RPCHeader: rpcHeader(c)}, &hraft.RequestVoteResponse{})
+		inflight <- tc.RequestVote(craft.ServerID(a), ta.LocalAddr(), &hraft.RequestVoteRequest{RPCHeader: rpcHeader(c)}, &hraft.RequestVoteResponse{})
 	}()
 	time.Sleep(20 * time.Millisecond)
 	_ = tc.Close()
@@ -852,7 +853,7 @@ func TestTransportAppendEntriesTrimmed(t *testing.T) {
 		{Index: 4, Term: 1, Data: []byte("x")},
 	}}
 	var resp hraft.AppendEntriesResponse
-	if err := ta.AppendEntries(ServerID(b), tb.LocalAddr(), req, &resp); err != nil {
+	if err := ta.AppendEntries(craft.ServerID(b), tb.LocalAddr(), req, &resp); err != nil {
 		t.Fatal(err)
 	}
 	rpc := <-got
@@ -879,7 +880,7 @@ func FuzzTransportHandle(f *testing.F) {
 	f.Add(mustEncodeRequest(f, &hraft.InstallSnapshotRequest{RPCHeader: rpcHeader(a), Term: 1, Size: 2}, []byte("hi")))
 
 	tb := NewTransport(testAddr(1), nil, time.Second)
-	want := string(ServerID(a))
+	want := string(craft.ServerID(a))
 	bad := make(chan string, 1)
 	stop := make(chan struct{})
 	f.Cleanup(func() { close(stop) })
