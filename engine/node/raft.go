@@ -37,12 +37,15 @@ const (
 // snapshot names the head block, and a node that restores one fetches the
 // blocks it lacks from peers.
 type raftDriver struct {
-	g    *Group
-	cfg  craft.Config
-	tr   Transport
-	rt   *raftnet.Transport
-	r    *hraft.Raft
-	snap *hraft.FileSnapshotStore
+	g   *Group
+	cfg craft.Config
+	tr  Transport
+	rt  *raftnet.Transport
+	// rtReady closes once rt is set: the endpoint is attached (and peers
+	// may call it) before the transport that serves the calls exists.
+	rtReady chan struct{}
+	r       *hraft.Raft
+	snap    *hraft.FileSnapshotStore
 
 	commitMu sync.Mutex // chain commits: log entries, restores and block sync
 	builtMu  sync.Mutex
@@ -87,7 +90,7 @@ func newRaftDriver(g *Group, net Network) (*raftDriver, error) {
 	d := &raftDriver{g: g, cfg: cfg, built: map[common.Hash]*chain.Executed{},
 		raw: make(chan inbound, InboxLen), committed: make(chan committedBlock, 1024),
 		votes: make(chan *craft.VoteMsg, InboxLen), wants: make(chan wantFrom, 64), certs: make(chan *types.Certificate, 256),
-		members: make(chan struct{}, 1), failed: make(chan error, 1), stopped: make(chan struct{}),
+		members: make(chan struct{}, 1), rtReady: make(chan struct{}), failed: make(chan error, 1), stopped: make(chan struct{}),
 		col: craft.NewCollector(g.chain.Suite(), g.chain.ID()), runCtx: ctx, runCancel: cancel}
 	if err := d.start(net); err != nil {
 		cancel()
@@ -108,6 +111,7 @@ func (d *raftDriver) start(net Network) error {
 	}
 	d.tr = tr
 	d.rt = raftnet.NewTransport(self, tr, d.cfg.RPCTimeout())
+	close(d.rtReady)
 	store, err := raftstore.New(g.db)
 	if err != nil {
 		return fmt.Errorf("raft log store: %w", err)
@@ -176,6 +180,11 @@ func (d *raftDriver) Deliver(from common.Address, payload []byte) {
 
 // Serve implements Endpoint: Raft's RPCs.
 func (d *raftDriver) Serve(ctx context.Context, from common.Address, payload []byte) ([]byte, error) {
+	select {
+	case <-d.rtReady:
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
 	return d.rt.Handle(ctx, from, payload)
 }
 
