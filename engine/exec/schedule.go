@@ -18,16 +18,11 @@ func Schedule(accs [][]Access, barrier []bool) []int {
 // next: for a large block they weigh megabytes, which allocating anew
 // would clear and have collected every block.
 type scheduleScratch struct {
-	off    []int
-	hs     []uint64
-	ids    []int32
-	shared []int32
-	tables []hashCount
-	ms     []marks
-	wave   []int
+	off  []int
+	hs   []uint64
+	tab  keyTable
+	wave []int
 }
-
-type marks struct{ read, write, delta int32 }
 
 // resize returns s with length n, reusing its memory when it is large
 // enough; the elements are not cleared.
@@ -38,11 +33,10 @@ func resize[T any](s []T, n int) []T {
 	return s[:n]
 }
 
-// schedule is Schedule on up to workers goroutines, with its working
-// arrays, the result included, in sc when sc is not nil. Only its last pass,
-// over the keys that more than one access touches, runs in block order on
-// one core: a key touched once constrains nobody. The rest (hashing the
-// keys, finding the shared ones) is spread over the workers by key hash.
+// schedule is Schedule on the workers of t, with its working arrays, the
+// result included, in sc when sc is not nil. The keys are hashed on all
+// workers; the waves are then assigned in one pass in block order, which
+// looks each key up once in an open-addressing table of per-key marks.
 //
 // Keys are compared by a 64-bit hash: two keys with one hash (which takes
 // luck beyond reckoning) would only be kept in order as if they were one
@@ -67,60 +61,8 @@ func schedule(txs int, accs func(i int) []Access, barrier func(i int) bool, t *t
 			}
 		}
 	})
-	// ids[g] numbers access g's key among the shared keys, or is -1.
-	ids := resize(sc.ids, n)
-	sc.ids = ids
-	parts := max(1, min(t.n, n/1024))    // key partitions, one per worker
-	shared := resize(sc.shared, parts+1) // partition p numbers its keys from shared[p]
-	sc.shared = shared
-	shared[0] = 0
-	tables := resize(sc.tables, parts)
-	sc.tables = tables
-	each := func(f func(p int)) {
-		t.run(func(p int) {
-			if p < parts {
-				f(p)
-			}
-		})
-	}
-	each(func(p int) {
-		t := &tables[p]
-		t.reset(n/parts + 1)
-		for _, h := range hs {
-			if h%uint64(parts) == uint64(p) {
-				t.vals[t.slot(h)]++
-			}
-		}
-		next := int32(0)
-		for i, c := range t.vals {
-			if c > 1 {
-				t.vals[i] = next
-				next++
-			} else {
-				t.vals[i] = -1
-			}
-		}
-		shared[p+1] = next
-	})
-	for p := range parts {
-		shared[p+1] += shared[p]
-	}
-	each(func(p int) {
-		t, base := &tables[p], shared[p]
-		for g, h := range hs {
-			if h%uint64(parts) == uint64(p) {
-				if id := t.vals[t.slot(h)]; id >= 0 {
-					ids[g] = base + id
-				} else {
-					ids[g] = -1
-				}
-			}
-		}
-	})
-
-	ms := resize(sc.ms, int(shared[parts]))
-	sc.ms = ms
-	clear(ms)
+	tab := &sc.tab
+	tab.reset(n)
 	wave := resize(sc.wave, txs)
 	sc.wave = wave
 	floor, top := int32(0), int32(0)
@@ -132,12 +74,12 @@ func schedule(txs int, accs func(i int) []Access, barrier func(i int) bool, t *t
 		}
 		w := floor + 1
 		acc := accs(i)
+		h := hs[off[i]:off[i+1]]
 		for k, a := range acc {
-			id := ids[off[i]+k]
-			if id < 0 {
-				continue
+			m := tab.find(h[k])
+			if m == nil {
+				continue // a key no earlier transaction touched
 			}
-			m := &ms[id]
 			w = max(w, m.write+1)
 			if a.Mode != Read {
 				w = max(w, m.read+1)
@@ -147,11 +89,7 @@ func schedule(txs int, accs func(i int) []Access, barrier func(i int) bool, t *t
 			}
 		}
 		for k, a := range acc {
-			id := ids[off[i]+k]
-			if id < 0 {
-				continue
-			}
-			m := &ms[id]
+			m := tab.slot(h[k])
 			switch a.Mode {
 			case Read:
 				m.read = max(m.read, w)
@@ -168,42 +106,59 @@ func schedule(txs int, accs func(i int) []Access, barrier func(i int) bool, t *t
 
 var scheduleSeed = maphash.MakeSeed()
 
-// hashCount is an open-addressing table from key hashes to counts (then to
-// ids): a Go map costs several times more per key, and scheduling touches
-// every key of the block.
-type hashCount struct {
-	keys []uint64 // 0: empty
-	vals []int32
-	mask uint64
+// keyTable is an open-addressing table from key hashes to the latest waves
+// that read, wrote and added to the key: a Go map costs several times more
+// per key, and scheduling touches every key of the block.
+type keyTable struct {
+	slots []keyMarks
+	mask  uint64
+}
+
+// keyMarks is one key's entry; h is 0 in an empty slot.
+type keyMarks struct {
+	h                  uint64
+	read, write, delta int32
 }
 
 // reset empties t and sizes it for n hashes, reusing its memory when it
 // is the right size.
-func (t *hashCount) reset(n int) {
+func (t *keyTable) reset(n int) {
 	size := 16
 	for size < 2*n {
 		size *= 2
 	}
-	if len(t.keys) != size {
-		t.keys, t.vals = make([]uint64, size), make([]int32, size)
+	if len(t.slots) != size {
+		t.slots = make([]keyMarks, size)
 	} else {
-		clear(t.keys)
-		clear(t.vals)
+		clear(t.slots)
 	}
 	t.mask = uint64(size - 1)
 }
 
-// slot returns h's slot, taking an empty one for a new hash. Hash 0 shares
-// hash 1's slot (the same rule as a collision: more order, never less).
-func (t *hashCount) slot(h uint64) int {
+// find returns h's entry, or nil. Hash 0 is taken as hash 1 (the same rule
+// as a collision: more order, never less).
+func (t *keyTable) find(h uint64) *keyMarks {
 	h = max(h, 1)
 	for i := (h >> 32) & t.mask; ; i = (i + 1) & t.mask {
-		switch t.keys[i] {
+		switch t.slots[i].h {
 		case h:
-			return int(i)
+			return &t.slots[i]
 		case 0:
-			t.keys[i] = h
-			return int(i)
+			return nil
+		}
+	}
+}
+
+// slot returns h's entry, taking an empty one for a new hash.
+func (t *keyTable) slot(h uint64) *keyMarks {
+	h = max(h, 1)
+	for i := (h >> 32) & t.mask; ; i = (i + 1) & t.mask {
+		switch t.slots[i].h {
+		case h:
+			return &t.slots[i]
+		case 0:
+			t.slots[i].h = h
+			return &t.slots[i]
 		}
 	}
 }
