@@ -2,7 +2,9 @@
 // and measures what a client sees: admitted and committed transactions per
 // second, and the latency from send to commit (taken from the committed-block
 // stream). Signing happens before the clock starts, so the generator does not
-// steal the cores it is measuring.
+// steal the cores it is measuring; only a transaction whose block limit the
+// chain will soon reach (a long run, or a chain making many small blocks) is
+// signed again, with a fresh limit, just before it is sent.
 package loadgen
 
 import (
@@ -68,24 +70,51 @@ type Result struct {
 	LatencyP99      time.Duration
 	LatencyMax      time.Duration
 	Blocks          int
+	// Resigned transactions were signed again before sending: the chain had
+	// come within refreshMargin blocks of their block limit.
+	Resigned int
 }
 
 func (r *Result) String() string {
 	return fmt.Sprintf("sent %d, admitted %d, committed %d (failed %d of %d checked) in %d blocks over %s: %.0f tx/s; latency p50 %s p95 %s p99 %s max %s; rejected %v",
 		r.Sent, r.Admitted, r.Committed, r.Failed, r.Checked, r.Blocks, r.Duration.Round(time.Millisecond), r.TPS,
 		r.LatencyP50.Round(time.Millisecond), r.LatencyP95.Round(time.Millisecond), r.LatencyP99.Round(time.Millisecond),
-		r.LatencyMax.Round(time.Millisecond), r.Rejected)
+		r.LatencyMax.Round(time.Millisecond), r.Rejected) + r.resignedNote()
+}
+
+func (r *Result) resignedNote() string {
+	if r.Resigned == 0 {
+		return ""
+	}
+	return fmt.Sprintf("; %d signed again near their block limit", r.Resigned)
 }
 
 // Runner holds a prepared load.
 type Runner struct {
-	cfg   Config
-	c     *client.Client
-	suite crypto.Suite
-	keys  []crypto.PrivateKey
-	txs   [][]byte
-	hash  []common.Hash
+	cfg     Config
+	c       *client.Client
+	suite   crypto.Suite
+	chainID string
+	keys    []crypto.PrivateKey
+	jobs    []job // transfer i goes from keys[jobs[i].from] to keys[jobs[i].to]
+	txs     [][]byte
+	hash    []common.Hash
+	limits  []uint64 // transfer i's block limit
 }
+
+// job is one transfer's sender and receiver, by key index.
+type job struct{ from, to int }
+
+// refreshMargin is how many blocks of validity a transfer must have left
+// when it is sent; one with fewer is signed again with a fresh block limit.
+// Under load a transaction may wait in the pool for a while: with less
+// margin it could still expire there.
+const refreshMargin = client.BlockLimitAhead / 2
+
+// signAhead is how far past the head a transfer's block limit is set: as
+// far as the chain's default window allows (the head the generator knows
+// can only be behind the chain's).
+const signAhead = client.BlockLimitAhead + 50
 
 // Prepare makes cfg.Accounts keys, funds each from issuer (which must hold
 // ISSUER), and pre-signs cfg.Txs transfers among them.
@@ -93,7 +122,7 @@ func Prepare(ctx context.Context, c *client.Client, chainID string, issuer crypt
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, c: c, suite: issuer.Suite()}
+	r := &Runner{cfg: cfg, c: c, suite: issuer.Suite(), chainID: chainID}
 	for i := 0; i < cfg.Accounts; i++ {
 		k, err := r.suite.GenerateKey()
 		if err != nil {
@@ -104,7 +133,11 @@ func Prepare(ctx context.Context, c *client.Client, chainID string, issuer crypt
 	if err := r.fund(ctx, chainID, issuer); err != nil {
 		return nil, fmt.Errorf("fund accounts: %w", err)
 	}
-	return r, r.sign(ctx, chainID)
+	head, err := c.Head(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return r, r.sign(head)
 }
 
 // fund issues enough to every account for all its transfers.
@@ -155,24 +188,19 @@ func (r *Runner) sendAll(ctx context.Context, raws [][]byte) error {
 	return nil
 }
 
-// sign pre-signs the transfers on all cores.
-func (r *Runner) sign(ctx context.Context, chainID string) error {
-	head, err := r.c.Head(ctx)
-	if err != nil {
-		return err
-	}
+// sign pre-signs the transfers on all cores, with block limits past head.
+func (r *Runner) sign(head uint64) error {
 	rng := rand.New(rand.NewPCG(r.cfg.Seed, 7))
-	type job struct{ from, to int }
-	jobs := make([]job, r.cfg.Txs)
-	for i := range jobs {
+	r.jobs = make([]job, r.cfg.Txs)
+	for i := range r.jobs {
 		f := i % len(r.keys)
 		t := rng.IntN(len(r.keys) - 1)
 		if t >= f {
 			t++
 		}
-		jobs[i] = job{f, t}
+		r.jobs[i] = job{f, t}
 	}
-	r.txs, r.hash = make([][]byte, len(jobs)), make([]common.Hash, len(jobs))
+	r.txs, r.hash, r.limits = make([][]byte, len(r.jobs)), make([]common.Hash, len(r.jobs)), make([]uint64, len(r.jobs))
 	var wg sync.WaitGroup
 	workers := runtime.GOMAXPROCS(0)
 	errs := make([]error, workers)
@@ -180,20 +208,52 @@ func (r *Runner) sign(ctx context.Context, chainID string) error {
 		wg.Add(1)
 		go func(w int) {
 			defer wg.Done()
-			for i := w; i < len(jobs); i += workers {
-				data, _ := ledger.New().Pack("transfer", r.cfg.Asset, r.keys[jobs[i].to].Address(), big.NewInt(1))
-				to := ledger.Address
-				tx := types.NewTx(chainID, head+client.BlockLimitAhead+50, &to, 60_000, data)
-				if err := tx.Sign(r.keys[jobs[i].from]); err != nil {
+			for i := w; i < len(r.jobs); i += workers {
+				if err := r.signOne(i, head+signAhead); err != nil {
 					errs[w] = err
 					return
 				}
-				r.txs[i], r.hash[i] = tx.Encode(), tx.Hash(r.suite)
 			}
 		}(w)
 	}
 	wg.Wait()
 	return errors.Join(errs...)
+}
+
+// signOne signs transfer i with block limit limit.
+func (r *Runner) signOne(i int, limit uint64) error {
+	j := r.jobs[i]
+	data, err := ledger.New().Pack("transfer", r.cfg.Asset, r.keys[j.to].Address(), big.NewInt(1))
+	if err != nil {
+		return err
+	}
+	to := ledger.Address
+	tx := types.NewTx(r.chainID, limit, &to, 60_000, data)
+	if err := tx.Sign(r.keys[j.from]); err != nil {
+		return err
+	}
+	r.txs[i], r.hash[i], r.limits[i] = tx.Encode(), tx.Hash(r.suite), limit
+	return nil
+}
+
+// refresh signs again, with a fresh block limit, every transfer in
+// [from, to) that has fewer than refreshMargin blocks of validity left at
+// head, and tells the tracker their new hashes. It returns how many it
+// signed again. Ranges handed to concurrent calls must not overlap.
+func (r *Runner) refresh(from, to int, head uint64, t *tracker) (int, error) {
+	n := 0
+	for i := from; i < to; i++ {
+		if r.limits[i] >= head+refreshMargin {
+			continue
+		}
+		old := r.hash[i]
+		if err := r.signOne(i, head+signAhead); err != nil {
+			return n, err
+		}
+		t.rehash(i, old, r.hash[i])
+		n++
+	}
+	return n, nil
 }
 
 // Run sends the prepared load and waits for every admitted transaction to commit.
@@ -202,7 +262,7 @@ func (r *Runner) Run(ctx context.Context, progress func(sent, committed int)) (*
 	if err != nil {
 		return nil, err
 	}
-	tr := newTracker(r.hash)
+	tr := newTracker(r.hash, head)
 	subCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	subErr := make(chan error, 1)

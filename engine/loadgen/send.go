@@ -25,11 +25,24 @@ func (r *Runner) send(ctx context.Context, t *tracker, res *Result, progress fun
 			}
 		}
 	}
-	if r.cfg.RatePerSec > 0 {
-		return r.sendOpen(ctx, t, record)
+	var resigned atomic.Int64
+	batch := func(ctx context.Context, t *tracker, from, to int, record func([]*pb.TxResult)) error {
+		n, err := r.refresh(from, to, t.latestHead(), t)
+		resigned.Add(int64(n))
+		if err != nil {
+			return err
+		}
+		return r.sendBatch(ctx, t, from, to, record)
 	}
-	return r.sendClosed(ctx, t, record)
+	defer func() { res.Resigned = int(resigned.Load()) }()
+	if r.cfg.RatePerSec > 0 {
+		return r.sendOpen(ctx, t, record, batch)
+	}
+	return r.sendClosed(ctx, t, record, batch)
 }
+
+// batchFunc sends transfers [from, to).
+type batchFunc func(ctx context.Context, t *tracker, from, to int, record func([]*pb.TxResult)) error
 
 func (r *Runner) sendBatch(ctx context.Context, t *tracker, from, to int, record func([]*pb.TxResult)) error {
 	t.sent(from, to, time.Now())
@@ -41,7 +54,7 @@ func (r *Runner) sendBatch(ctx context.Context, t *tracker, from, to int, record
 	return nil
 }
 
-func (r *Runner) sendClosed(ctx context.Context, t *tracker, record func([]*pb.TxResult)) error {
+func (r *Runner) sendClosed(ctx context.Context, t *tracker, record func([]*pb.TxResult), batch batchFunc) error {
 	var next atomic.Int64
 	var wg sync.WaitGroup
 	errs := make(chan error, r.cfg.Workers)
@@ -54,7 +67,7 @@ func (r *Runner) sendClosed(ctx context.Context, t *tracker, record func([]*pb.T
 				if from >= len(r.txs) {
 					return
 				}
-				if err := r.sendBatch(ctx, t, from, min(from+r.cfg.Batch, len(r.txs)), record); err != nil {
+				if err := batch(ctx, t, from, min(from+r.cfg.Batch, len(r.txs)), record); err != nil {
 					errs <- err
 					return
 				}
@@ -66,7 +79,7 @@ func (r *Runner) sendClosed(ctx context.Context, t *tracker, record func([]*pb.T
 	return <-errs
 }
 
-func (r *Runner) sendOpen(ctx context.Context, t *tracker, record func([]*pb.TxResult)) error {
+func (r *Runner) sendOpen(ctx context.Context, t *tracker, record func([]*pb.TxResult), batch batchFunc) error {
 	const slice = 10 * time.Millisecond
 	perSlice := max(1, r.cfg.RatePerSec/100)
 	tick := time.NewTicker(slice)
@@ -83,7 +96,7 @@ func (r *Runner) sendOpen(ctx context.Context, t *tracker, record func([]*pb.TxR
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if err := r.sendBatch(ctx, t, from, to, record); err != nil {
+			if err := batch(ctx, t, from, to, record); err != nil {
 				errs <- err
 			}
 		}()

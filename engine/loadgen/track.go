@@ -20,11 +20,13 @@ type tracker struct {
 	latencies []time.Duration
 	last      time.Time
 	blocks    int
+	head      uint64 // the highest block seen
 	changed   chan struct{}
 }
 
-func newTracker(hashes []common.Hash) *tracker {
-	t := &tracker{index: make(map[common.Hash]int, len(hashes)), sentAt: make([]time.Time, len(hashes)), changed: make(chan struct{}, 1)}
+// newTracker tracks the transfers with hashes, on a chain at head.
+func newTracker(hashes []common.Hash, head uint64) *tracker {
+	t := &tracker{index: make(map[common.Hash]int, len(hashes)), sentAt: make([]time.Time, len(hashes)), head: head, changed: make(chan struct{}, 1)}
 	for i, h := range hashes {
 		t.index[h] = i
 	}
@@ -39,9 +41,25 @@ func (t *tracker) sent(from, to int, at time.Time) {
 	}
 }
 
+// rehash records that transfer i, signed again, now has hash h instead of old.
+func (t *tracker) rehash(i int, old, h common.Hash) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	delete(t.index, old)
+	t.index[h] = i
+}
+
+// latestHead is the highest block the stream has shown.
+func (t *tracker) latestHead() uint64 {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.head
+}
+
 func (t *tracker) committed(b *pb.Block, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
+	t.head = max(t.head, b.GetHeader().GetHeight())
 	n := 0
 	for _, h := range b.TxHashes {
 		i, ok := t.index[common.HexToHash(h)]
