@@ -61,6 +61,7 @@ type raftDriver struct {
 	syncing   sync.Mutex
 	col       *craft.Collector // owned by run
 	lastWant  time.Time
+	wantLim   craft.WantLimiter // owned by run
 	failOnce  sync.Once
 	stopped   chan struct{}
 	runCtx    context.Context
@@ -317,7 +318,7 @@ func (d *raftDriver) store(cert *types.Certificate) {
 // still without a certificate, once they are overdue.
 func (d *raftDriver) askMissing() {
 	missing := d.col.Missing(craft.MaxWantSpan)
-	if len(missing) == 0 || time.Since(d.lastWant) < time.Second {
+	if len(missing) == 0 || time.Since(d.lastWant) < craft.AskInterval {
 		return
 	}
 	d.lastWant = time.Now()
@@ -330,7 +331,11 @@ func (d *raftDriver) askMissing() {
 
 // answer sends a peer what this node holds for the heights it wants: the
 // certificate if stored, else this validator's own signature.
+// A peer is answered at most once per craft.WantInterval.
 func (d *raftDriver) answer(w wantFrom) {
+	if !d.wantLim.Allow(w.from, time.Now()) {
+		return
+	}
 	c := d.g.chain
 	head := c.Head().Height
 	for h := w.want.From; h <= w.want.To && h <= head; h++ {
