@@ -43,21 +43,29 @@ func benchBlock(n int, hot bool) (mapBackend, []*types.Tx, []common.Address) {
 	return base, txs, senders
 }
 
+// benchSetup makes the 10k block of BenchmarkBlock10k (hot: payments into
+// one account), an executor and a block context, with the transactions'
+// hashes cached as they are after the pool.
+func benchSetup(hot bool) (name string, base mapBackend, txs []*types.Tx, senders []common.Address, x *exec.Executor, bc *exec.BlockContext) {
+	name = "distinct"
+	if hot {
+		name = "hot-account"
+	}
+	base, txs, senders = benchBlock(10_000, hot)
+	x = exec.NewExecutor(nil, ledger.New())
+	bc = &exec.BlockContext{ChainID: "t", Height: 1, Suite: crypto.Secp256k1()}
+	for _, tx := range txs {
+		tx.Hash(bc.Suite)
+	}
+	return name, base, txs, senders, x, bc
+}
+
 // BenchmarkBlock10k runs a block of 10,000 transfers serially and on the
 // DAG scheduler: distinct accounts, and payments into one hot account
 // (commutative deltas). Compare ns/op of serial and parallel in one run.
 func BenchmarkBlock10k(b *testing.B) {
 	for _, hot := range []bool{false, true} {
-		name := "distinct"
-		if hot {
-			name = "hot-account"
-		}
-		base, txs, senders := benchBlock(10_000, hot)
-		x := exec.NewExecutor(nil, ledger.New())
-		bc := &exec.BlockContext{ChainID: "t", Height: 1, Suite: crypto.Secp256k1()}
-		for _, tx := range txs {
-			tx.Hash(bc.Suite) // cached, as after the pool
-		}
+		name, base, txs, senders, x, bc := benchSetup(hot)
 		b.Run(name+"/serial", func(b *testing.B) {
 			for b.Loop() {
 				if _, err := x.ExecuteSerial(bc, state.NewBlock(base), txs, senders); err != nil {
@@ -87,16 +95,7 @@ func BenchmarkBlock10k(b *testing.B) {
 // ratios (serial/parallel, "speedup"). Run it with -benchtime Nx (N ≥ 10).
 func BenchmarkSpeedup10k(b *testing.B) {
 	for _, hot := range []bool{false, true} {
-		name := "distinct"
-		if hot {
-			name = "hot-account"
-		}
-		base, txs, senders := benchBlock(10_000, hot)
-		x := exec.NewExecutor(nil, ledger.New())
-		bc := &exec.BlockContext{ChainID: "t", Height: 1, Suite: crypto.Secp256k1()}
-		for _, tx := range txs {
-			tx.Hash(bc.Suite)
-		}
+		name, base, txs, senders, x, bc := benchSetup(hot)
 		serial := func() {
 			if _, err := x.ExecuteSerial(bc, state.NewBlock(base), txs, senders); err != nil {
 				b.Fatal(err)

@@ -135,28 +135,25 @@ func (t *keyTable) reset(n int) {
 	t.mask = uint64(size - 1)
 }
 
-// find returns h's entry, or nil. Hash 0 is taken as hash 1 (the same rule
-// as a collision: more order, never less).
-func (t *keyTable) find(h uint64) *keyMarks {
-	h = max(h, 1)
-	for i := (h >> 32) & t.mask; ; i = (i + 1) & t.mask {
-		switch t.slots[i].h {
-		case h:
-			return &t.slots[i]
-		case 0:
-			return nil
-		}
-	}
-}
+// find returns h's entry, or nil.
+func (t *keyTable) find(h uint64) *keyMarks { return t.lookup(h, false) }
 
 // slot returns h's entry, taking an empty one for a new hash.
-func (t *keyTable) slot(h uint64) *keyMarks {
+func (t *keyTable) slot(h uint64) *keyMarks { return t.lookup(h, true) }
+
+// lookup returns h's entry; when h has none it takes an empty slot if add,
+// and returns nil otherwise. Hash 0 is taken as hash 1 (the same rule as a
+// collision: more order, never less).
+func (t *keyTable) lookup(h uint64, add bool) *keyMarks {
 	h = max(h, 1)
 	for i := (h >> 32) & t.mask; ; i = (i + 1) & t.mask {
 		switch t.slots[i].h {
 		case h:
 			return &t.slots[i]
 		case 0:
+			if !add {
+				return nil
+			}
 			t.slots[i].h = h
 			return &t.slots[i]
 		}
