@@ -28,8 +28,7 @@ func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*ty
 	defer x.scratch.put(sc)
 	receipts := make([]*types.Receipt, len(txs))
 	plans := x.declare(t, txs, senders, receipts, sc)
-	ws := sc.waves(schedule(len(txs), func(i int) []Access { return plans[i].call.acc },
-		func(i int) bool { return plans[i].barrier }, t, &sc.sched))
+	ws := sc.waves(sc.sched.assignWaves(len(txs), func(i int) []Access { return plans[i].call.acc }))
 	for _, idx := range ws {
 		if len(idx) == 1 && plans[idx[0]].barrier {
 			i := idx[0]
@@ -49,14 +48,19 @@ func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*ty
 // declare decodes every transaction's call and declared accesses, on all
 // workers: decoding is pure, and serial it would be most of the scheduler's
 // cost. The decoded calls are run as they are, not decoded again. It also
+// hashes the declared keys for the schedule while they are in cache, and
 // allocates the receipts, chunk by chunk, on the same workers.
 func (x *Executor) declare(t *team, txs []*types.Tx, senders []common.Address, receipts []*types.Receipt, sc *blockScratch) []txPlan {
 	plans := resize(sc.plans, len(txs))
 	sc.plans = plans
+	decl := &sc.sched.decl
+	decl.reset(len(txs))
 	t.parallelFor(len(txs), func(_, lo, hi int) {
 		fillReceipts(receipts[lo:hi])
 		for i := lo; i < hi; i++ {
-			plans[i] = x.plan(txs[i], senders[i])
+			p := &plans[i]
+			*p = x.plan(txs[i], senders[i])
+			decl.set(i, p.call.acc, p.barrier)
 		}
 	})
 	return plans

@@ -18,9 +18,9 @@ func Schedule(accs [][]Access, barrier []bool) []int {
 // next: for a large block they weigh megabytes, which allocating anew
 // would clear and have collected every block.
 type scheduleScratch struct {
-	off  []int
-	hs   []uint64
+	decl declared
 	tab  keyTable
+	over []uint64 // the hashes of one transaction with many accesses
 	wave []int
 }
 
@@ -33,64 +33,137 @@ func resize[T any](s []T, n int) []T {
 	return s[:n]
 }
 
+// declared is what the schedule needs of a block's transactions, in compact
+// arrays that its serial pass reads in sequence: the number of accesses of
+// each (or that it is a barrier, or has more than inlineAccs), and the key
+// hash and mode of each access. The executor fills it while it decodes the
+// calls, on all workers, with the keys still in cache; the schedule's one
+// pass in block order then touches neither the calls nor the key strings.
+type declared struct {
+	n    []uint8      // per transaction: its access count, declBarrier or declMany
+	h    []uint64     // the hash of access k of transaction i at i*inlineAccs+k
+	mode []AccessMode // its mode, at the same index
+}
+
+// inlineAccs is how many accesses of a transaction declared holds; the
+// schedule hashes the keys of a transaction with more itself.
+const inlineAccs = 4
+
+const (
+	declBarrier = 0xff // the transaction is a barrier
+	declMany    = 0xfe // more than inlineAccs accesses: see accs(i)
+)
+
+// reset sizes d for txs transactions.
+func (d *declared) reset(txs int) {
+	d.n = resize(d.n, txs)
+	d.h = resize(d.h, txs*inlineAccs)
+	d.mode = resize(d.mode, txs*inlineAccs)
+}
+
+// set records transaction i's accesses, or that it is a barrier.
+func (d *declared) set(i int, acc []Access, barrier bool) {
+	switch {
+	case barrier:
+		d.n[i] = declBarrier
+	case len(acc) > inlineAccs:
+		d.n[i] = declMany
+	default:
+		d.n[i] = uint8(len(acc))
+		for k, a := range acc {
+			d.h[i*inlineAccs+k] = keyHash(a.Key)
+			d.mode[i*inlineAccs+k] = a.Mode
+		}
+	}
+}
+
+// keyHash is the schedule's hash of a key.
+func keyHash(key string) uint64 { return maphash.String(scheduleSeed, key) }
+
 // schedule is Schedule on the workers of t, with its working arrays, the
-// result included, in sc when sc is not nil. The keys are hashed on all
-// workers; the waves are then assigned in one pass in block order, which
-// looks each key up once in an open-addressing table of per-key marks.
-//
-// Keys are compared by a 64-bit hash: two keys with one hash (which takes
-// luck beyond reckoning) would only be kept in order as if they were one
-// key, never run together, so the results do not depend on it.
+// result included, in sc when sc is not nil: the keys are hashed on all
+// workers, then assignWaves runs.
 func schedule(txs int, accs func(i int) []Access, barrier func(i int) bool, t *team, sc *scheduleScratch) []int {
 	if sc == nil {
 		sc = new(scheduleScratch)
 	}
-	off := resize(sc.off, txs+1) // accs(i)[k] is access off[i]+k
-	sc.off = off
-	off[0] = 0
-	for i := range txs {
-		off[i+1] = off[i] + len(accs(i))
-	}
-	n := off[txs]
-	hs := resize(sc.hs, n)
-	sc.hs = hs
+	sc.decl.reset(txs)
 	t.parallelFor(txs, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
-			for k, a := range accs(i) {
-				hs[off[i]+k] = maphash.String(scheduleSeed, a.Key)
-			}
+			sc.decl.set(i, accs(i), barrier(i))
 		}
 	})
+	return sc.assignWaves(txs, accs)
+}
+
+// assignWaves assigns the waves of the txs transactions in sc.decl, in one
+// pass in block order, which looks each key up once in an open-addressing
+// table of per-key marks; accs gives the accesses of a transaction with
+// more than inlineAccs.
+//
+// Keys are compared by a 64-bit hash: two keys with one hash (which takes
+// luck beyond reckoning) would only be kept in order as if they were one
+// key, never run together, so the results do not depend on it.
+func (sc *scheduleScratch) assignWaves(txs int, accs func(i int) []Access) []int {
+	d := &sc.decl
+	n := 0 // at most the distinct keys
+	for i, c := range d.n {
+		switch c {
+		case declBarrier:
+		case declMany:
+			n += len(accs(i))
+		default:
+			n += int(c)
+		}
+	}
 	tab := &sc.tab
 	tab.reset(n)
 	wave := resize(sc.wave, txs)
 	sc.wave = wave
 	floor, top := int32(0), int32(0)
 	for i := range txs {
-		if barrier(i) {
+		var hs []uint64
+		var modes []AccessMode
+		var many []Access
+		switch c := d.n[i]; c {
+		case declBarrier:
 			wave[i] = int(top + 1)
 			floor, top = top+1, top+1
 			continue
+		case declMany:
+			many = accs(i)
+			sc.over = sc.over[:0]
+			for _, a := range many {
+				sc.over = append(sc.over, keyHash(a.Key))
+			}
+			hs = sc.over
+		default:
+			hs = d.h[i*inlineAccs : i*inlineAccs+int(c)]
+			modes = d.mode[i*inlineAccs : i*inlineAccs+int(c)]
+		}
+		mode := func(k int) AccessMode {
+			if many != nil {
+				return many[k].Mode
+			}
+			return modes[k]
 		}
 		w := floor + 1
-		acc := accs(i)
-		h := hs[off[i]:off[i+1]]
-		for k, a := range acc {
-			m := tab.find(h[k])
+		for k, h := range hs {
+			m := tab.find(h)
 			if m == nil {
 				continue // a key no earlier transaction touched
 			}
 			w = max(w, m.write+1)
-			if a.Mode != Read {
+			if mode(k) != Read {
 				w = max(w, m.read+1)
 			}
-			if a.Mode != Delta {
+			if mode(k) != Delta {
 				w = max(w, m.delta+1)
 			}
 		}
-		for k, a := range acc {
-			m := tab.slot(h[k])
-			switch a.Mode {
+		for k, h := range hs {
+			m := tab.slot(h)
+			switch mode(k) {
 			case Read:
 				m.read = max(m.read, w)
 			case Write:
