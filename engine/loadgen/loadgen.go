@@ -71,7 +71,7 @@ type Result struct {
 	LatencyMax      time.Duration
 	Blocks          int
 	// Resigned transactions were signed again before sending: the chain had
-	// come within refreshMargin blocks of their block limit.
+	// come within half their signing distance of their block limit.
 	Resigned int
 }
 
@@ -100,21 +100,25 @@ type Runner struct {
 	txs     [][]byte
 	hash    []common.Hash
 	limits  []uint64 // transfer i's block limit
+	ahead   uint64   // how far past the head block limits are set
 }
 
 // job is one transfer's sender and receiver, by key index.
 type job struct{ from, to int }
 
-// refreshMargin is how many blocks of validity a transfer must have left
-// when it is sent; one with fewer is signed again with a fresh block limit.
-// Under load a transaction may wait in the pool for a while: with less
-// margin it could still expire there.
-const refreshMargin = client.BlockLimitAhead / 2
+// maxAhead is how far past the head a transfer's block limit is set on a
+// chain of the default window (600): far enough to last, and as the head the
+// generator knows can only be behind the chain's, never too far.
+const maxAhead = client.BlockLimitAhead + 50
 
-// signAhead is how far past the head a transfer's block limit is set: as
-// far as the chain's default window allows (the head the generator knows
-// can only be behind the chain's).
-const signAhead = client.BlockLimitAhead + 50
+// aheadFor is how far past the head to sign on a chain of tx_window window.
+func aheadFor(window uint64) uint64 { return max(1, min(maxAhead, window)) }
+
+// margin is how many blocks of validity a transfer must have left when it
+// is sent; one with fewer is signed again with a fresh block limit. Under
+// load a transaction may wait in the pool for a while: with less margin it
+// could still expire there.
+func (r *Runner) margin() uint64 { return r.ahead / 2 }
 
 // Prepare makes cfg.Accounts keys, funds each from issuer (which must hold
 // ISSUER), and pre-signs cfg.Txs transfers among them.
@@ -122,7 +126,11 @@ func Prepare(ctx context.Context, c *client.Client, chainID string, issuer crypt
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
-	r := &Runner{cfg: cfg, c: c, suite: issuer.Suite(), chainID: chainID}
+	window, err := c.TxWindow(ctx)
+	if err != nil {
+		return nil, err
+	}
+	r := &Runner{cfg: cfg, c: c, suite: issuer.Suite(), chainID: chainID, ahead: aheadFor(window)}
 	for i := 0; i < cfg.Accounts; i++ {
 		k, err := r.suite.GenerateKey()
 		if err != nil {
@@ -152,7 +160,7 @@ func (r *Runner) fund(ctx context.Context, chainID string, issuer crypto.Private
 	for i, k := range r.keys {
 		data, _ := ledger.New().Pack("issue", r.cfg.Asset, k.Address(), per)
 		to := ledger.Address
-		tx := types.NewTx(chainID, head+client.BlockLimitAhead, &to, client.DefaultGas, data)
+		tx := types.NewTx(chainID, head+r.ahead, &to, client.DefaultGas, data)
 		if err := tx.Sign(issuer); err != nil {
 			return err
 		}
@@ -209,7 +217,7 @@ func (r *Runner) sign(head uint64) error {
 		go func(w int) {
 			defer wg.Done()
 			for i := w; i < len(r.jobs); i += workers {
-				if err := r.signOne(i, head+signAhead); err != nil {
+				if err := r.signOne(i, head+r.ahead); err != nil {
 					errs[w] = err
 					return
 				}
@@ -237,17 +245,17 @@ func (r *Runner) signOne(i int, limit uint64) error {
 }
 
 // refresh signs again, with a fresh block limit, every transfer in
-// [from, to) that has fewer than refreshMargin blocks of validity left at
+// [from, to) that has fewer than margin() blocks of validity left at
 // head, and tells the tracker their new hashes. It returns how many it
 // signed again. Ranges handed to concurrent calls must not overlap.
 func (r *Runner) refresh(from, to int, head uint64, t *tracker) (int, error) {
 	n := 0
 	for i := from; i < to; i++ {
-		if r.limits[i] >= head+refreshMargin {
+		if r.limits[i] >= head+r.margin() {
 			continue
 		}
 		old := r.hash[i]
-		if err := r.signOne(i, head+signAhead); err != nil {
+		if err := r.signOne(i, head+r.ahead); err != nil {
 			return n, err
 		}
 		t.rehash(i, old, r.hash[i])

@@ -12,10 +12,10 @@ import (
 
 // runner makes a Runner of n transfers among three keys, signed at head,
 // without a node (refresh and sign need none).
-func runner(t *testing.T, n int, head uint64) *Runner {
+func runner(t *testing.T, n int, head, window uint64) *Runner {
 	t.Helper()
 	s := crypto.Secp256k1()
-	r := &Runner{cfg: Config{Txs: n, Accounts: 3, Batch: 10, Workers: 1, Asset: "CNY", Seed: 1}, suite: s, chainID: "lg"}
+	r := &Runner{cfg: Config{Txs: n, Accounts: 3, Batch: 10, Workers: 1, Asset: "CNY", Seed: 1}, suite: s, chainID: "lg", ahead: aheadFor(window)}
 	for range 3 {
 		k, err := s.GenerateKey()
 		if err != nil {
@@ -30,12 +30,22 @@ func runner(t *testing.T, n int, head uint64) *Runner {
 }
 
 // TestRefreshSignsAgainNearTheBlockLimit: a transfer the chain has come
-// within refreshMargin blocks of is signed again with a fresh limit (same
+// within half its signing distance of is signed again with a fresh limit (same
 // sender, receiver and call), and the tracker follows its new hash; the
 // others are sent as signed.
 func TestRefreshSignsAgainNearTheBlockLimit(t *testing.T) {
+	for _, window := range []uint64{600, 5000, 40} {
+		testRefresh(t, window)
+	}
+}
+
+func testRefresh(t *testing.T, window uint64) {
 	const head0 = 100
-	r := runner(t, 20, head0)
+	r := runner(t, 20, head0, window)
+	signAhead, refreshMargin := r.ahead, r.margin()
+	if signAhead > window || signAhead > maxAhead || signAhead < min(window, maxAhead) {
+		t.Fatalf("window %d: signing %d blocks ahead", window, signAhead)
+	}
 	for i, l := range r.limits {
 		if l != head0+signAhead {
 			t.Fatalf("transfer %d signed with limit %d, want %d", i, l, head0+signAhead)
@@ -46,7 +56,7 @@ func TestRefreshSignsAgainNearTheBlockLimit(t *testing.T) {
 	oldHash := append([]common.Hash(nil), r.hash...)
 
 	// Still refreshMargin blocks of validity left: nothing to do.
-	fresh := uint64(head0 + signAhead - refreshMargin)
+	fresh := head0 + signAhead - refreshMargin
 	if n, err := r.refresh(0, 20, fresh, tr); err != nil || n != 0 {
 		t.Fatalf("refresh with %d blocks left: %d signed again, %v", signAhead-(fresh-head0), n, err)
 	}
