@@ -3,6 +3,7 @@ package exec_test
 import (
 	"math/big"
 	"math/rand/v2"
+	"runtime"
 	"slices"
 	"testing"
 	"time"
@@ -87,12 +88,12 @@ func BenchmarkBlock10k(b *testing.B) {
 // alternates serial and parallel runs of the block within each iteration, so
 // that both see the same machine: on a shared machine the speed of a core
 // drifts from one second to the next, and two sub-benchmarks run seconds
-// apart can differ by a third on identical code. Each iteration runs the
-// block serially three times, then in parallel three times, and times the
-// last two of each: the first run of a group pays for the collection of the
-// other mode's garbage, which in a node running one mode does not exist. It
-// reports the median time of each mode and the median of the per-iteration
-// ratios (serial/parallel, "speedup"). Run it with -benchtime Nx (N ≥ 10).
+// apart can differ by a third on identical code. Each iteration collects
+// the garbage left by the other mode (a node runs one mode, and would not
+// carry the other's collection debt), runs the block once in the mode to
+// warm up, then times three runs. It reports the median time of each mode
+// and the median of the per-iteration ratios (serial/parallel, "speedup").
+// Run it with -benchtime Nx (N ≥ 10).
 func BenchmarkSpeedup10k(b *testing.B) {
 	for _, hot := range []bool{false, true} {
 		name, base, txs, senders, x, bc := benchSetup(hot)
@@ -106,13 +107,16 @@ func BenchmarkSpeedup10k(b *testing.B) {
 				b.Fatal(err)
 			}
 		}
-		// timed runs f three times and returns the mean time of the last two.
+		// timed returns the mean time of three runs of f, after a collection
+		// and a first run.
 		timed := func(f func()) float64 {
+			runtime.GC()
 			f()
 			t0 := time.Now()
-			f()
-			f()
-			return time.Since(t0).Seconds() / 2
+			for range 3 {
+				f()
+			}
+			return time.Since(t0).Seconds() / 3
 		}
 		b.Run(name, func(b *testing.B) {
 			var ser, par, ratio []float64
