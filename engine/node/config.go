@@ -12,6 +12,7 @@ import (
 
 	craft "github.com/tallyhq/tally/engine/consensus/raft"
 	"github.com/tallyhq/tally/engine/consensus/solo"
+	"github.com/tallyhq/tally/engine/export"
 	"github.com/tallyhq/tally/engine/txpool"
 )
 
@@ -29,6 +30,14 @@ type Config struct {
 	P2P P2PConfig `toml:"p2p"`
 	// Chains are the hosted chains (groups).
 	Chains []ChainConfig `toml:"chains"`
+	// Export publishes every hosted chain's blocks, receipts and events.
+	Export ExportConfig `toml:"export"`
+}
+
+// ExportConfig is the `[export]` table.
+type ExportConfig struct {
+	// Kafka is the Kafka exporter (off by default).
+	Kafka export.Config `toml:"kafka"`
 }
 
 // P2PConfig sets the node-to-node network: gRPC streams over mutual TLS
@@ -93,7 +102,8 @@ func DefaultChainConfig() ChainConfig {
 // DefaultConfig listens on loopback.
 func DefaultConfig() Config {
 	return Config{Name: "node0", DataDir: "data", LogLevel: "info",
-		API: APIConfig{GRPCAddr: "127.0.0.1:7700", HTTPAddr: "127.0.0.1:7701", MaxMsgBytes: 64 << 20}}
+		API:    APIConfig{GRPCAddr: "127.0.0.1:7700", HTTPAddr: "127.0.0.1:7701", MaxMsgBytes: 64 << 20},
+		Export: ExportConfig{Kafka: export.DefaultConfig()}}
 }
 
 // ErrConfig wraps every configuration error.
@@ -154,6 +164,9 @@ func (c *Config) Validate() error {
 		if err := ch.validate(); err != nil {
 			return fmt.Errorf("%w: chains[%d]: %v", ErrConfig, i, err)
 		}
+	}
+	if err := c.Export.Kafka.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	return nil
 }

@@ -18,6 +18,7 @@ type metrics struct {
 	pool       *prometheus.GaugeVec
 	height     *prometheus.GaugeVec
 	certHeight *prometheus.GaugeVec
+	exportH    *prometheus.GaugeVec
 }
 
 func newMetrics() *metrics {
@@ -31,8 +32,10 @@ func newMetrics() *metrics {
 		height: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tally_chain_height", Help: "Committed head height."}, []string{"chain"}),
 		certHeight: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tally_raft_certified_height",
 			Help: "Highest block of a Raft chain whose majority finality certificate is stored."}, []string{"chain"}),
+		exportH: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tally_export_kafka_height",
+			Help: "Highest block whose messages Kafka has acknowledged (export.kafka)."}, []string{"chain"}),
 	}
-	m.reg.MustRegister(m.blocks, m.txs, m.sealTime, m.pool, m.height, m.certHeight,
+	m.reg.MustRegister(m.blocks, m.txs, m.sealTime, m.pool, m.height, m.certHeight, m.exportH,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -43,6 +46,11 @@ func (m *metrics) committed(chainID string, txs int, took time.Duration, pending
 	m.sealTime.WithLabelValues(chainID).Observe(took.Seconds())
 	m.pool.WithLabelValues(chainID).Set(float64(pending))
 	m.height.WithLabelValues(chainID).Set(float64(height))
+}
+
+// exported records the height the Kafka exporter has published up to.
+func (m *metrics) exported(chainID string, height uint64) {
+	m.exportH.WithLabelValues(chainID).Set(float64(height))
 }
 
 // certified records a Raft block's certificate being stored.

@@ -26,6 +26,7 @@ import (
 	"github.com/tallyhq/tally/engine/crypto"
 	"github.com/tallyhq/tally/engine/evm"
 	"github.com/tallyhq/tally/engine/exec"
+	"github.com/tallyhq/tally/engine/export"
 	"github.com/tallyhq/tally/engine/ledger"
 	"github.com/tallyhq/tally/engine/p2p"
 	"github.com/tallyhq/tally/engine/storage"
@@ -221,6 +222,19 @@ func (n *Node) Start() error {
 		g := n.groups[id]
 		n.wg.Add(1)
 		go func() { defer n.wg.Done(); g.run(ctx) }()
+	}
+	if kc := n.cfg.Export.Kafka; kc.Enabled {
+		for _, id := range n.order {
+			g := n.groups[id]
+			x, err := export.New(kc, g.chain, g.db, n.log)
+			if err != nil {
+				cancel()
+				return err
+			}
+			x.Exported = func(h uint64) { n.metrics.exported(id, h) }
+			n.wg.Add(1)
+			go func() { defer n.wg.Done(); x.Run(ctx) }()
+		}
 	}
 	n.log.Info("node started", "chains", n.order, "grpc", n.GRPCAddr(), "http", n.HTTPAddr())
 	return nil
