@@ -24,7 +24,7 @@ type Config struct {
 	Partitions  int `toml:"partitions"`
 	Replication int `toml:"replication"`
 	// FromHeight is the first height exported when the chain has no cursor
-	// yet (a later start resumes after the cursor).
+	// yet (a later start resumes after the cursor); at least 1.
 	FromHeight uint64 `toml:"from_height"`
 	// MaxBlocks bounds the blocks published in one write.
 	MaxBlocks int `toml:"max_blocks"`
@@ -60,6 +60,9 @@ func (c Config) Validate() error {
 	}
 	if c.Replication < 1 || c.Replication > 100 {
 		return fmt.Errorf("export.kafka: replication %d must be 1..100", c.Replication)
+	}
+	if c.FromHeight < 1 {
+		return errors.New("export.kafka: from_height must be at least 1 (the genesis block is the genesis file)")
 	}
 	if c.MaxBlocks < 1 || c.MaxBlocks > 10_000 {
 		return fmt.Errorf("export.kafka: max_blocks %d must be 1..10000", c.MaxBlocks)

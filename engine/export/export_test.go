@@ -379,6 +379,7 @@ func TestExportConfig(t *testing.T) {
 		func(c *export.Config) { c.Partitions = 0 },
 		func(c *export.Config) { c.Replication = 0 },
 		func(c *export.Config) { c.MaxBlocks = 0 },
+		func(c *export.Config) { c.FromHeight = 0 },
 	}
 	for i, mod := range bad {
 		c := export.DefaultConfig()
