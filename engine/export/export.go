@@ -46,6 +46,7 @@ type Exporter struct {
 	db    storage.DB
 	log   *slog.Logger
 	w     *kafka.Writer
+	tr    *kafka.Transport
 	dec   *decoder
 
 	// Exported reports each height once its messages are acknowledged and
@@ -61,7 +62,12 @@ func New(cfg Config, c *chain.Chain, db storage.DB, log *slog.Logger) (*Exporter
 	if len(cfg.Brokers) == 0 {
 		return nil, errors.New("export.kafka: no brokers")
 	}
+	tr, err := cfg.transport()
+	if err != nil {
+		return nil, err
+	}
 	w := &kafka.Writer{
+		Transport:    tr,
 		Addr:         kafka.TCP(cfg.Brokers...),
 		Balancer:     chainBalancer{},
 		RequiredAcks: kafka.RequireAll,
@@ -72,7 +78,7 @@ func New(cfg Config, c *chain.Chain, db storage.DB, log *slog.Logger) (*Exporter
 		WriteTimeout: 10 * time.Second,
 		ReadTimeout:  10 * time.Second,
 	}
-	return &Exporter{cfg: cfg, chain: c, db: db, log: log.With("export", "kafka", "chain", c.ID()), w: w, dec: newDecoder(c.Executor())}, nil
+	return &Exporter{cfg: cfg, chain: c, db: db, log: log.With("export", "kafka", "chain", c.ID()), w: w, tr: tr, dec: newDecoder(c.Executor())}, nil
 }
 
 // Cursor returns the last exported height, or ok false when nothing has
@@ -113,6 +119,7 @@ func (e *Exporter) next() (uint64, error) {
 // logged and retried from the cursor with a growing pause: nothing is
 // skipped. It closes the exporter's connections when it returns.
 func (e *Exporter) Run(ctx context.Context) {
+	defer e.tr.CloseIdleConnections()
 	defer e.w.Close()
 	backoff := time.Second
 	created := !e.cfg.CreateTopics
@@ -198,7 +205,7 @@ func (e *Exporter) createTopics(ctx context.Context) error {
 	}
 	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	cl := &kafka.Client{Addr: kafka.TCP(e.cfg.Brokers...), Timeout: 10 * time.Second}
+	cl := &kafka.Client{Addr: kafka.TCP(e.cfg.Brokers...), Timeout: 10 * time.Second, Transport: e.tr}
 	resp, err := cl.CreateTopics(cctx, req)
 	if err != nil {
 		return fmt.Errorf("create topics: %w", err)

@@ -2,7 +2,14 @@ package export_test
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/json"
+	"encoding/pem"
 	"fmt"
 	"io"
 	"log/slog"
@@ -17,6 +24,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common/hexutil"
 	"github.com/segmentio/kafka-go"
+	"github.com/segmentio/kafka-go/sasl/scram"
 	"github.com/twmb/franz-go/pkg/kfake"
 
 	"github.com/tallyhq/tally/engine/chain"
@@ -143,7 +151,7 @@ type consumed struct {
 // readAll reads every partition of the three topics up to its end.
 func readAll(t *testing.T, addr string, cfg export.Config) consumed {
 	t.Helper()
-	out, err := tryReadAll(t, addr, cfg)
+	out, err := tryReadAll(t, addr, cfg, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -152,14 +160,17 @@ func readAll(t *testing.T, addr string, cfg export.Config) consumed {
 
 // tryReadAll is readAll, failing with an error when a topic cannot be
 // reached (it may not exist yet).
-func tryReadAll(t *testing.T, addr string, cfg export.Config) (consumed, error) {
+func tryReadAll(t *testing.T, addr string, cfg export.Config, d *kafka.Dialer) (consumed, error) {
+	if d == nil {
+		d = &kafka.Dialer{Timeout: 5 * time.Second}
+	}
 	t.Helper()
 	out := consumed{blocks: map[string]export.BlockMsg{}, receipts: map[string]export.ReceiptMsg{}, events: map[string]export.EventMsg{}, order: map[string][]string{}}
 	blocks, receipts, events := cfg.Topics()
 	for _, topic := range []string{blocks, receipts, events} {
 		for p := 0; p < cfg.Partitions; p++ {
 			dctx, dcancel := context.WithTimeout(context.Background(), 5*time.Second)
-			conn, err := kafka.DialLeader(dctx, "tcp", addr, topic, p)
+			conn, err := d.DialLeader(dctx, "tcp", addr, topic, p)
 			dcancel()
 			if err != nil {
 				return out, fmt.Errorf("dial %s/%d: %v", topic, p, err)
@@ -173,7 +184,7 @@ func tryReadAll(t *testing.T, addr string, cfg export.Config) (consumed, error) 
 			if last == 0 {
 				continue
 			}
-			r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond})
+			r := kafka.NewReader(kafka.ReaderConfig{Brokers: []string{addr}, Topic: topic, Partition: p, MaxWait: 100 * time.Millisecond, Dialer: d})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			for {
 				m, err := r.ReadMessage(ctx)
@@ -448,7 +459,7 @@ func TestNodeExportsToKafka(t *testing.T) {
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		// The topics are not ordered with each other: wait for both.
-		out, err := tryReadAll(t, addr, cfg.Export.Kafka)
+		out, err := tryReadAll(t, addr, cfg.Export.Kafka, nil)
 		if rm, ok := out.receipts[gen.ChainID+"/"+r.TxHash]; err == nil && ok && len(out.blocks) >= int(r.Height) {
 			if rm.Height != r.Height || rm.Status != 0 {
 				t.Fatalf("receipt %+v", rm)
@@ -504,6 +515,147 @@ func TestNodeConfigExportTable(t *testing.T) {
 	} {
 		if _, err := node.LoadConfig(write(bad)); err == nil {
 			t.Errorf("accepted %q", bad)
+		}
+	}
+}
+
+// selfSigned writes a CA-signed certificate for 127.0.0.1 and returns the
+// server's TLS configuration and the CA's PEM file.
+func selfSigned(t *testing.T, dir string) (*tls.Config, string) {
+	t.Helper()
+	caKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caTmpl := &x509.Certificate{SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "test kafka CA"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IsCA: true,
+		KeyUsage: x509.KeyUsageCertSign, BasicConstraintsValid: true}
+	caDER, err := x509.CreateCertificate(rand.Reader, caTmpl, caTmpl, &caKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ca, _ := x509.ParseCertificate(caDER)
+	srvKey, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvTmpl := &x509.Certificate{SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(time.Hour), IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
+		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth}}
+	srvDER, err := x509.CreateCertificate(rand.Reader, srvTmpl, ca, &srvKey.PublicKey, caKey)
+	if err != nil {
+		t.Fatal(err)
+	}
+	caPath := dir + "/ca.pem"
+	if err := os.WriteFile(caPath, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return &tls.Config{Certificates: []tls.Certificate{{Certificate: [][]byte{srvDER}, PrivateKey: srvKey}}, MinVersion: tls.VersionTLS12}, caPath
+}
+
+// TestExportTLSAndSASL: the exporter reaches a broker that takes only TLS
+// connections with SCRAM-SHA-256 logins; with a wrong password it publishes
+// nothing and its cursor stays put.
+func TestExportTLSAndSASL(t *testing.T) {
+	dir := t.TempDir()
+	srvTLS, caPath := selfSigned(t, dir)
+	k, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.Ports(freePort(t)), kfake.TLS(srvTLS),
+		kfake.EnableSASL(), kfake.Superuser("SCRAM-SHA-256", "tally", "s3cret"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer k.Close()
+	addr := k.ListenAddrs()[0]
+	for _, pw := range []string{"wrong", "s3cret\n"} {
+		if err := os.WriteFile(dir+"/pw-"+strings.TrimSpace(pw), []byte(pw), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w := newWorld(t, dir+"/chain")
+	defer w.db.Close()
+	w.block()
+	w.block()
+	cfg := export.DefaultConfig()
+	cfg.Enabled, cfg.Brokers = true, []string{addr}
+	cfg.TLS, cfg.CAFile, cfg.SASL, cfg.Username = true, caPath, "scram-sha-256", "tally"
+	start := func(pwFile string) (*export.Exporter, func()) {
+		c := cfg
+		c.PasswordFile = pwFile
+		x, err := export.New(c, w.chain, w.db, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan struct{})
+		go func() { defer close(done); x.Run(ctx) }()
+		return x, func() { cancel(); <-done }
+	}
+
+	x, stop := start(dir + "/pw-wrong")
+	time.Sleep(1500 * time.Millisecond)
+	stop()
+	if _, ok, err := x.Cursor(); ok || err != nil {
+		t.Fatalf("a wrong password exported something (cursor set %v, %v)", ok, err)
+	}
+
+	x, stop = start(dir + "/pw-s3cret")
+	waitCursor(t, x, 2)
+	stop()
+	pool := x509.NewCertPool()
+	caPEM, _ := os.ReadFile(caPath)
+	pool.AppendCertsFromPEM(caPEM)
+	mech, err := scram.Mechanism(scram.SHA256, "tally", "s3cret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := &kafka.Dialer{Timeout: 5 * time.Second, TLS: &tls.Config{RootCAs: pool}, SASLMechanism: mech}
+	out, err := tryReadAll(t, addr, cfg, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	check(t, w, out, 2)
+
+	// Without TLS the broker is not reachable at all.
+	if _, err := tryReadAll(t, addr, cfg, &kafka.Dialer{Timeout: 2 * time.Second, SASLMechanism: mech}); err == nil {
+		t.Fatal("read the topics over plaintext")
+	}
+}
+
+// TestExportSecurityConfig: TLS and SASL settings that cannot work are
+// refused; files that cannot be read fail the exporter's start.
+func TestExportSecurityConfig(t *testing.T) {
+	bad := []func(*export.Config){
+		func(c *export.Config) { c.CAFile = "ca.pem" },
+		func(c *export.Config) { c.TLS, c.CertFile = true, "c.pem" },
+		func(c *export.Config) { c.SASL = "gssapi"; c.Username, c.PasswordFile = "u", "p" },
+		func(c *export.Config) { c.SASL = "plain"; c.Username = "u" },
+		func(c *export.Config) { c.Username = "u" },
+	}
+	for i, mod := range bad {
+		c := export.DefaultConfig()
+		mod(&c)
+		if err := c.Validate(); err == nil {
+			t.Errorf("case %d: %+v accepted", i, c)
+		}
+	}
+	dir := t.TempDir()
+	w := newWorld(t, dir+"/chain")
+	defer w.db.Close()
+	if os.WriteFile(dir+"/notpem", []byte("garbage"), 0o600) != nil || os.WriteFile(dir+"/empty", nil, 0o600) != nil {
+		t.Fatal("write fixtures")
+	}
+	for i, mod := range []func(*export.Config){
+		func(c *export.Config) { c.TLS, c.CAFile = true, dir+"/missing.pem" },
+		func(c *export.Config) { c.TLS, c.CAFile = true, dir+"/notpem" },
+		func(c *export.Config) { c.TLS, c.CertFile, c.KeyFile = true, dir+"/notpem", dir+"/notpem" },
+		func(c *export.Config) { c.SASL, c.Username, c.PasswordFile = "plain", "u", dir+"/missing" },
+		func(c *export.Config) { c.SASL, c.Username, c.PasswordFile = "scram-sha-512", "u", dir+"/empty" },
+	} {
+		c := export.DefaultConfig()
+		c.Enabled, c.Brokers = true, []string{"127.0.0.1:1"}
+		mod(&c)
+		if _, err := export.New(c, w.chain, w.db, slog.New(slog.DiscardHandler)); err == nil || !strings.Contains(err.Error(), "export.kafka") {
+			t.Errorf("case %d: started with %+v (%v)", i, c, err)
 		}
 	}
 }

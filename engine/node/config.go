@@ -135,6 +135,7 @@ func (c *Config) resolve(dir string) {
 	}
 	c.DataDir = abs(c.DataDir)
 	c.P2P.TLSDir = abs(c.P2P.TLSDir)
+	c.Export.Kafka.Resolve(dir)
 	for i := range c.Chains {
 		ch := &c.Chains[i]
 		ch.Genesis, ch.KeyFile, ch.PasswordFile = abs(ch.Genesis), abs(ch.KeyFile), abs(ch.PasswordFile)
