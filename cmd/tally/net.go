@@ -21,6 +21,7 @@ import (
 	"github.com/tallyhq/tally/engine/chain"
 	"github.com/tallyhq/tally/engine/client"
 	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/export"
 	"github.com/tallyhq/tally/engine/p2p/ca"
 	"github.com/tallyhq/tally/hubchain"
 	"github.com/tallyhq/tally/userchain"
@@ -36,6 +37,7 @@ func netInitCmd() *cobra.Command {
 	p := &netPlan{}
 	var validators int
 	var consensus string
+	var kafkaBrokers string
 	cmd := &cobra.Command{
 		Use:   "init",
 		Short: "Generate keys, genesis files (light clients and merchants registered), node, relay and router configs",
@@ -66,6 +68,14 @@ validators' signatures, which the hub's light clients of Raft user chains requir
 				p.hubConsensus, p.userConsensus = chain.ConsensusSolo, chain.ConsensusSolo
 			}
 			p.validators = validators
+			if kafkaBrokers != "" {
+				p.kafka = strings.Split(kafkaBrokers, ",")
+				kc := export.DefaultConfig()
+				kc.Enabled, kc.Brokers = true, p.kafka
+				if err := kc.Validate(); err != nil {
+					return fmt.Errorf("--kafka: %w", err)
+				}
+			}
 			if p.users < 1 || p.users > 8 || p.merchants < 1 {
 				return errors.New("--user-chains must be 1..8 and --merchants at least 1")
 			}
@@ -105,6 +115,7 @@ validators' signatures, which the hub's light clients of Raft user chains requir
 	f.IntVar(&p.merchants, "merchants", 1, "hot accounts to register")
 	f.StringVar(&p.asset, "asset", "CNY", "asset code")
 	f.IntVar(&p.basePort, "base-port", 17700, "first loopback port")
+	f.StringVar(&kafkaBrokers, "kafka", "", "Kafka brokers (host:port,...) the first validator of each chain exports its blocks to")
 	return cmd
 }
 

@@ -73,6 +73,7 @@ type netPlan struct {
 	admin, relayer, routerKey   crypto.PrivateKey
 	hot                         []hot
 	vals                        map[string][]crypto.PrivateKey
+	kafka                       []string // brokers the first validator of each chain exports to
 }
 
 type hot struct {
@@ -303,6 +304,9 @@ func (p *netPlan) writeNode(id string, v int, nd NetNode, all []NetNode) error {
 		}
 	}
 	cfg.Chains = []node.ChainConfig{cc}
+	if len(p.kafka) > 0 && v == 0 { // one exporter per chain: the others would publish the same messages again
+		cfg.Export.Kafka.Enabled, cfg.Export.Kafka.Brokers = true, p.kafka
+	}
 	return writeTOML(filepath.Join(dir, "node.toml"), cfg)
 }
 
