@@ -2,6 +2,7 @@ package simulation
 
 import (
 	"context"
+	"fmt"
 )
 
 // checks runs the invariants from the chains' own data.
@@ -35,11 +36,15 @@ func (s *sim) checkNothingLost(rep *Report) {
 			crashed[s.cl.Users[f.Chain].ID] = true
 		}
 	}
-	lost := s.tr.lostByChain()
+	lost, expired := s.tr.lostByChain()
 	for _, u := range s.cl.Users {
 		n := lost[u.ID]
+		note := ""
+		if e := expired[u.ID]; e > 0 {
+			note = fmt.Sprintf("; %d expired uncommitted (their block limit passed)", e)
+		}
 		rep.add("admitted transactions committed: "+u.ID, n == 0 || crashed[u.ID],
-			"%d lost%s", n, map[bool]string{true: " with the pool of the killed node", false: ""}[crashed[u.ID] && n > 0])
+			"%d lost%s%s", n, map[bool]string{true: " with the pool of the killed node", false: ""}[crashed[u.ID] && n > 0], note)
 	}
 }
 
@@ -67,11 +72,11 @@ func (s *sim) checkNoGaps(ctx context.Context, rep *Report) {
 func (s *sim) result(loadSeconds float64, rep *Report) *Result {
 	t := s.tr
 	lags := t.settlementLags()
-	lost := t.lostByChain()
+	lost, expired := t.lostByChain()
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	r := &Result{Schema: ResultSchema, Config: s.cfg, LoadSeconds: loadSeconds, Committed: t.committed, Failed: t.failed,
-		Rejected: t.rejected, Lost: lost, TPSPerChain: map[string]float64{}, EpochsBooked: map[string]int{},
+		Rejected: t.rejected, Lost: lost, Expired: expired, TPSPerChain: map[string]float64{}, EpochsBooked: map[string]int{},
 		Latency: quantiles(t.latencies), SettlementLag: quantiles(lags),
 		LatencyHist: histogram(t.latencies), LagHist: histogram(lags), Invariants: rep.Checks, Pass: rep.OK, Faults: s.faults}
 	ok := 0

@@ -11,14 +11,18 @@ import (
 // Result is a run's report. Its JSON form is documented in docs/sim-report.md;
 // keep the field names stable.
 type Result struct {
-	Schema        string             `json:"schema"`
-	Config        Config             `json:"config"`
-	LoadSeconds   float64            `json:"load_seconds"`
-	Sent          int                `json:"sent"`
-	Committed     map[string]int     `json:"committed"`
-	Failed        map[string]int     `json:"failed"`
-	Rejected      map[string]int     `json:"rejected"`
-	Lost          map[string]int     `json:"lost"`
+	Schema      string         `json:"schema"`
+	Config      Config         `json:"config"`
+	LoadSeconds float64        `json:"load_seconds"`
+	Sent        int            `json:"sent"`
+	Committed   map[string]int `json:"committed"`
+	Failed      map[string]int `json:"failed"`
+	Rejected    map[string]int `json:"rejected"`
+	Lost        map[string]int `json:"lost"`
+	// Expired counts, per chain, admitted transactions the chain dropped
+	// uncommitted when its head passed their block limit (not lost: that is
+	// the block limit's contract, and a client signs them again).
+	Expired       map[string]int     `json:"expired"`
 	TPS           float64            `json:"tps"`
 	TPSPerChain   map[string]float64 `json:"tps_per_chain"`
 	Latency       Quantiles          `json:"latency_ms"`

@@ -162,7 +162,8 @@ func (s *sim) followChain(ctx context.Context, u *Chain) {
 	go follow(ctx, u, func(b *pb.Block, at time.Time) { s.tr.block(u.ID, b, at) })
 }
 
-// drain waits for every admitted transaction to commit and, with a hub,
+// drain waits for every admitted transaction to commit (or expire: its
+// block limit passed) and, with a hub,
 // for the hub to book everything.
 //
 // A node killed by a restart-node fault loses its pool: what it had admitted
@@ -170,7 +171,7 @@ func (s *sim) followChain(ctx context.Context, u *Chain) {
 // Those are reported as lost on that chain; anywhere else a transaction that
 // never commits fails the run.
 func (s *sim) drain(ctx context.Context) error {
-	if err := waitUntil(ctx, s.drainTimeout(), func() (bool, error) { return s.tr.outstanding() == 0, nil }); err != nil && !errors.Is(err, errTimeout) {
+	if err := waitUntil(ctx, s.drainTimeout(), func() (bool, error) { return s.tr.unresolved() == 0, nil }); err != nil && !errors.Is(err, errTimeout) {
 		return err
 	}
 	if s.cfg.Baseline != "" {

@@ -17,9 +17,10 @@ import (
 
 // sentTx is what the tracker knows of a transaction the workload sent.
 type sentTx struct {
-	at    time.Time
-	chain string
-	kind  string
+	at         time.Time
+	chain      string
+	kind       string
+	blockLimit uint64 // the chain drops it, uncommitted, once its head reaches this
 }
 
 // pos is a transaction's place in a chain.
@@ -52,19 +53,20 @@ type tracker struct {
 	payments  map[string][]payment      // chain → payments in commit order
 	settles   map[string]map[uint64]pos // chain → epoch → settle position
 	booked    map[string]map[uint64]time.Time
+	heads     map[string]uint64 // chain → highest block seen
 	changed   chan struct{}
 }
 
 func newTracker(start time.Time) *tracker {
 	return &tracker{start: start, sent: make(map[common.Hash]sentTx), committed: map[string]int{}, failed: map[string]int{}, rejected: map[string]int{},
 		perSecond: map[string]map[int]int{}, payments: map[string][]payment{}, settles: map[string]map[uint64]pos{},
-		booked: map[string]map[uint64]time.Time{}, changed: make(chan struct{}, 1)}
+		booked: map[string]map[uint64]time.Time{}, heads: map[string]uint64{}, changed: make(chan struct{}, 1)}
 }
 
-func (t *tracker) track(hash common.Hash, chain, kind string, at time.Time) {
+func (t *tracker) track(hash common.Hash, chain, kind string, blockLimit uint64, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	t.sent[hash] = sentTx{at: at, chain: chain, kind: kind}
+	t.sent[hash] = sentTx{at: at, chain: chain, kind: kind, blockLimit: blockLimit}
 	t.pending++
 }
 
@@ -95,6 +97,7 @@ func (t *tracker) block(chain string, b *pb.Block, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	h := b.Header.Height
+	t.heads[chain] = max(t.heads[chain], h)
 	for i, raw := range b.Receipts {
 		r, err := types.DecodeReceipt(raw)
 		if err != nil {
@@ -233,13 +236,34 @@ func (t *tracker) committedTotal() int {
 	return n
 }
 
-// lostByChain counts admitted transactions that never committed.
-func (t *tracker) lostByChain() map[string]int {
+// lostByChain counts, per chain, the admitted transactions that never
+// committed: lost ones, and expired ones (the chain's head passed their
+// block limit while they waited, so the chain dropped them by its rules; a
+// client would sign them again).
+func (t *tracker) lostByChain() (lost, expired map[string]int) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	out := map[string]int{}
+	lost, expired = map[string]int{}, map[string]int{}
 	for _, s := range t.sent {
-		out[s.chain]++
+		if s.blockLimit <= t.heads[s.chain] {
+			expired[s.chain]++
+		} else {
+			lost[s.chain]++
+		}
 	}
-	return out
+	return lost, expired
+}
+
+// unresolved counts the admitted transactions that are neither committed
+// nor expired.
+func (t *tracker) unresolved() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for _, s := range t.sent {
+		if s.blockLimit > t.heads[s.chain] {
+			n++
+		}
+	}
+	return n
 }

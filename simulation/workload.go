@@ -214,7 +214,7 @@ func (w *workload) send(ctx context.Context, ci int, ops []op) {
 	now := time.Now()
 	for i, o := range ops {
 		raws[i] = o.tx.Encode()
-		w.tr.track(o.tx.Hash(w.cl.Suite), u.ID, o.kind, now)
+		w.tr.track(o.tx.Hash(w.cl.Suite), u.ID, o.kind, o.tx.BlockLimit, now)
 	}
 	res, err := u.Client.SendRaw(ctx, raws)
 	if err != nil {
