@@ -72,7 +72,9 @@ func New(cfg Config, c *chain.Chain, db storage.DB, log *slog.Logger) (*Exporter
 		Balancer:     chainBalancer{},
 		RequiredAcks: kafka.RequireAll,
 		BatchSize:    1 << 20, // a write is flushed when the call has handed over all its messages
-		BatchBytes:   64 << 20,
+		// A record batch above the broker's message.max.bytes (1 MiB by
+		// default) is refused whole; the writer splits larger writes.
+		BatchBytes:   1 << 20,
 		BatchTimeout: 5 * time.Millisecond,
 		MaxAttempts:  3,
 		WriteTimeout: 10 * time.Second,
@@ -174,15 +176,29 @@ func (e *Exporter) catchUp(ctx context.Context) error {
 	}
 }
 
-// publish writes blocks [from, to] and then stores the cursor.
+// maxWriteBytes bounds the message bytes one write holds in memory: a
+// chain catching up on full blocks ends a write early (after at least one
+// whole block) rather than building max_blocks of them.
+var maxWriteBytes = 16 << 20
+
+// publish writes blocks [from, to], or fewer once maxWriteBytes is passed,
+// and then stores the cursor at the last block written.
 func (e *Exporter) publish(ctx context.Context, from, to uint64) error {
 	var msgs []kafka.Message
+	size := 0
 	for h := from; h <= to; h++ {
 		m, err := e.messages(h)
 		if err != nil {
 			return fmt.Errorf("block %d: %w", h, err)
 		}
 		msgs = append(msgs, m...)
+		for _, x := range m {
+			size += len(x.Key) + len(x.Value)
+		}
+		if size >= maxWriteBytes {
+			to = h
+			break
+		}
 	}
 	if err := e.w.WriteMessages(ctx, msgs...); err != nil {
 		return fmt.Errorf("publish blocks %d..%d: %w", from, to, err)

@@ -233,6 +233,20 @@ func mustJSON(t *testing.T, b []byte, v any) {
 	}
 }
 
+// startExporter runs an exporter of w's chain with cfg; stop ends it and
+// waits for it to return.
+func startExporter(t *testing.T, cfg export.Config, w *world) (x *export.Exporter, stop func()) {
+	t.Helper()
+	x, err := export.New(cfg, w.chain, w.db, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); x.Run(ctx) }()
+	return x, func() { cancel(); <-done }
+}
+
 // waitCursor runs until the exporter's cursor reaches h.
 func waitCursor(t *testing.T, x *export.Exporter, h uint64) {
 	t.Helper()
@@ -328,31 +342,22 @@ func TestExportToKafka(t *testing.T) {
 	}
 	cfg := export.DefaultConfig()
 	cfg.Enabled, cfg.Brokers, cfg.MaxBlocks = true, []string{addr}, 2
-	run := func() (*export.Exporter, context.CancelFunc, chan struct{}) {
-		x, err := export.New(cfg, w.chain, w.db, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); x.Run(ctx) }()
-		return x, cancel, done
-	}
-
-	x, stop, done := run()
+	x, stop := startExporter(t, cfg, w)
 	waitCursor(t, x, 5)
 	w.block() // followed live
 	waitCursor(t, x, 6)
 	stop()
-	<-done
 	check(t, w, readAll(t, addr, cfg), 6)
 
-	// Restart: resume after the cursor, nothing twice.
+	// Restart: resume after the cursor, nothing twice. Writes are capped
+	// to one block each here (every block passes the cap).
+	defer export.SetMaxWriteBytes(1)()
 	w.block()
-	x, stop, done = run()
-	waitCursor(t, x, 7)
+	w.block()
+	x, stop = startExporter(t, cfg, w)
+	waitCursor(t, x, 8)
 	out := readAll(t, addr, cfg)
-	check(t, w, out, 7)
+	check(t, w, out, 8)
 	if out.dups != 0 {
 		t.Fatalf("a restart sent %d messages again", out.dups)
 	}
@@ -362,15 +367,14 @@ func TestExportToKafka(t *testing.T) {
 	w.block()
 	w.block()
 	time.Sleep(300 * time.Millisecond)
-	if c, _, _ := x.Cursor(); c != 7 {
+	if c, _, _ := x.Cursor(); c != 8 {
 		t.Fatalf("cursor moved to %d with the broker down", c)
 	}
 	k = broker(t, port, kdir) // the same broker, from its data directory
 	defer k.Close()
-	waitCursor(t, x, 9)
+	waitCursor(t, x, 10)
 	stop()
-	<-done
-	check(t, w, readAll(t, addr, cfg), 9)
+	check(t, w, readAll(t, addr, cfg), 10)
 }
 
 // TestExportConfig: bad settings get a clear error; the default is off.
@@ -581,14 +585,7 @@ func TestExportTLSAndSASL(t *testing.T) {
 	start := func(pwFile string) (*export.Exporter, func()) {
 		c := cfg
 		c.PasswordFile = pwFile
-		x, err := export.New(c, w.chain, w.db, slog.New(slog.DiscardHandler))
-		if err != nil {
-			t.Fatal(err)
-		}
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { defer close(done); x.Run(ctx) }()
-		return x, func() { cancel(); <-done }
+		return startExporter(t, c, w)
 	}
 
 	x, stop := start(dir + "/pw-wrong")

@@ -210,8 +210,22 @@ func (n *Node) openGroup(cc ChainConfig) error {
 	return nil
 }
 
-// Start runs consensus and the API listeners.
+// Start runs consensus and the API listeners (and the exporters, when on).
 func (n *Node) Start() error {
+	// Exporters are made first: a setting that cannot work (an unreadable
+	// CA or password file) fails the start before anything runs.
+	var exporters []*export.Exporter
+	if kc := n.cfg.Export.Kafka; kc.Enabled {
+		for _, id := range n.order {
+			g := n.groups[id]
+			x, err := export.New(kc, g.chain, g.db, n.log)
+			if err != nil {
+				return err
+			}
+			x.Exported = func(h uint64) { n.metrics.exported(id, h) }
+			exporters = append(exporters, x)
+		}
+	}
 	ctx, cancel := context.WithCancel(context.Background())
 	n.cancel = cancel
 	if err := n.listen(); err != nil {
@@ -223,18 +237,9 @@ func (n *Node) Start() error {
 		n.wg.Add(1)
 		go func() { defer n.wg.Done(); g.run(ctx) }()
 	}
-	if kc := n.cfg.Export.Kafka; kc.Enabled {
-		for _, id := range n.order {
-			g := n.groups[id]
-			x, err := export.New(kc, g.chain, g.db, n.log)
-			if err != nil {
-				cancel()
-				return err
-			}
-			x.Exported = func(h uint64) { n.metrics.exported(id, h) }
-			n.wg.Add(1)
-			go func() { defer n.wg.Done(); x.Run(ctx) }()
-		}
+	for _, x := range exporters {
+		n.wg.Add(1)
+		go func() { defer n.wg.Done(); x.Run(ctx) }()
 	}
 	n.log.Info("node started", "chains", n.order, "grpc", n.GRPCAddr(), "http", n.HTTPAddr())
 	return nil
