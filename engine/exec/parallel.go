@@ -27,8 +27,8 @@ func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*ty
 	sc := x.scratch.get()
 	defer x.scratch.put(sc)
 	receipts := make([]*types.Receipt, len(txs))
-	plans := x.declare(t, txs, senders, receipts, sc)
-	ws := sc.waves(sc.sched.assignWaves(len(txs), func(i int) []Access { return plans[i].call.acc }))
+	plans, wave := x.declare(t, txs, senders, receipts, sc)
+	ws := sc.waves(wave)
 	for _, idx := range ws {
 		if len(idx) == 1 && plans[idx[0]].barrier {
 			i := idx[0]
@@ -46,24 +46,25 @@ func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*ty
 }
 
 // declare decodes every transaction's call and declared accesses, on all
-// workers: decoding is pure, and serial it would be most of the scheduler's
-// cost. The decoded calls are run as they are, not decoded again. It also
-// hashes the declared keys for the schedule while they are in cache, and
-// allocates the receipts, chunk by chunk, on the same workers.
-func (x *Executor) declare(t *team, txs []*types.Tx, senders []common.Address, receipts []*types.Receipt, sc *blockScratch) []txPlan {
+// workers, and schedules the block while it does (see declareAndAssign):
+// decoding is pure, and serial it would be most of the scheduler's cost.
+// The decoded calls are run as they are, not decoded again. It also hashes
+// the declared keys for the schedule while they are in cache, and
+// allocates the receipts, chunk by chunk, on the same workers. It returns
+// the plans and every transaction's wave.
+func (x *Executor) declare(t *team, txs []*types.Tx, senders []common.Address, receipts []*types.Receipt, sc *blockScratch) ([]txPlan, []int) {
 	plans := resize(sc.plans, len(txs))
 	sc.plans = plans
 	decl := &sc.sched.decl
-	decl.reset(len(txs))
-	t.parallelFor(len(txs), func(_, lo, hi int) {
+	wave := sc.sched.declareAndAssign(t, len(txs), func(_, lo, hi int) {
 		fillReceipts(receipts[lo:hi])
 		for i := lo; i < hi; i++ {
 			p := &plans[i]
 			*p = x.plan(txs[i], senders[i])
 			decl.set(i, p.call.acc, p.barrier)
 		}
-	})
-	return plans
+	}, func(i int) []Access { return plans[i].call.acc })
+	return plans, wave
 }
 
 // waves groups transaction indexes by wave, each group in block order.

@@ -2,6 +2,8 @@ package exec
 
 import (
 	"hash/maphash"
+	"sync"
+	"sync/atomic"
 )
 
 // Schedule assigns every transaction a wave: a transaction's wave is one
@@ -22,6 +24,7 @@ type scheduleScratch struct {
 	tab  keyTable
 	over []uint64 // the hashes of one transaction with many accesses
 	wave []int
+	done []atomic.Bool // per chunk of transactions: declared
 }
 
 // resize returns s with length n, reusing its memory when it is large
@@ -81,60 +84,94 @@ func (d *declared) set(i int, acc []Access, barrier bool) {
 func keyHash(key string) uint64 { return maphash.String(scheduleSeed, key) }
 
 // schedule is Schedule on the workers of t, with its working arrays, the
-// result included, in sc when sc is not nil: the keys are hashed on all
-// workers, then assignWaves runs.
+// result included, in sc when sc is not nil.
 func schedule(txs int, accs func(i int) []Access, barrier func(i int) bool, t *team, sc *scheduleScratch) []int {
 	if sc == nil {
 		sc = new(scheduleScratch)
 	}
-	sc.decl.reset(txs)
-	t.parallelFor(txs, func(_, lo, hi int) {
+	return sc.declareAndAssign(t, txs, func(_, lo, hi int) {
 		for i := lo; i < hi; i++ {
 			sc.decl.set(i, accs(i), barrier(i))
 		}
-	})
-	return sc.assignWaves(txs, accs)
+	}, accs)
 }
 
-// assignWaves assigns the waves of the txs transactions in sc.decl, in one
-// pass in block order, which looks each key up once in an open-addressing
-// table of per-key marks; accs gives the accesses of a transaction with
-// more than inlineAccs.
+// declareAndAssign runs declare over [0, txs) in chunks on the workers of
+// t, and assigns the waves while it runs. declare(w, lo, hi) must set
+// sc.decl for transactions lo to hi-1 (it may do more of the block's work
+// there); accs gives the accesses of a transaction with more than
+// inlineAccs, once declare has run for it.
+//
+// The assignment is one pass in block order, and would be serial after the
+// declarations: instead, a worker that has declared a chunk takes the pass
+// on as far as the chunks declared so far reach, unless another worker has
+// it; the caller finishes it. So it overlaps the declarations of later
+// chunks on the other workers, and costs the block little more than its
+// share of the work.
+func (sc *scheduleScratch) declareAndAssign(t *team, txs int, declare func(w, lo, hi int), accs func(i int) []Access) []int {
+	sc.decl.reset(txs)
+	sc.tab.reset(2 * txs) // a transfer's two keys; the table grows for more
+	sc.wave = resize(sc.wave, txs)
+	a := waveAssigner{sc: sc, accs: accs}
+	chunk := t.chunk(txs)
+	chunks := (txs + chunk - 1) / chunk
+	done := resize(sc.done, chunks)
+	sc.done = done
+	for c := range done {
+		done[c].Store(false)
+	}
+	var mu sync.Mutex // held by the worker taking the pass on
+	next := 0         // the first chunk not assigned yet, under mu
+	t.parallelForChunks(txs, chunk, func(w, lo, hi int) {
+		declare(w, lo, hi)
+		done[lo/chunk].Store(true)
+		if !mu.TryLock() {
+			return // another worker has the pass; it or the caller will reach this chunk
+		}
+		for ; next < chunks && done[next].Load(); next++ {
+			a.assign(next*chunk, min((next+1)*chunk, txs))
+		}
+		mu.Unlock()
+	})
+	for ; next < chunks; next++ { // every chunk is declared now
+		a.assign(next*chunk, min((next+1)*chunk, txs))
+	}
+	return sc.wave
+}
+
+// waveAssigner assigns waves to the transactions declared in sc.decl, in
+// block order, a range at a time, looking each key up once in an
+// open-addressing table of per-key marks; accs gives the accesses of a
+// transaction with more than inlineAccs.
 //
 // Keys are compared by a 64-bit hash: two keys with one hash (which takes
 // luck beyond reckoning) would only be kept in order as if they were one
 // key, never run together, so the results do not depend on it.
-func (sc *scheduleScratch) assignWaves(txs int, accs func(i int) []Access) []int {
-	d := &sc.decl
-	n := 0 // at most the distinct keys
-	for i, c := range d.n {
-		switch c {
-		case declBarrier:
-		case declMany:
-			n += len(accs(i))
-		default:
-			n += int(c)
-		}
-	}
-	tab := &sc.tab
-	tab.reset(n)
-	wave := resize(sc.wave, txs)
-	sc.wave = wave
-	floor, top := int32(0), int32(0)
-	for i := range txs {
+type waveAssigner struct {
+	sc         *scheduleScratch
+	accs       func(i int) []Access
+	floor, top int32 // the latest barrier's wave, and the latest wave
+}
+
+// assign assigns the waves of transactions lo to hi-1, the transactions
+// before them having theirs.
+func (a *waveAssigner) assign(lo, hi int) {
+	sc := a.sc
+	d, tab, wave := &sc.decl, &sc.tab, sc.wave
+	for i := lo; i < hi; i++ {
 		var hs []uint64
 		var modes []AccessMode
 		var many []Access
 		switch c := d.n[i]; c {
 		case declBarrier:
-			wave[i] = int(top + 1)
-			floor, top = top+1, top+1
+			wave[i] = int(a.top + 1)
+			a.floor, a.top = a.top+1, a.top+1
 			continue
 		case declMany:
-			many = accs(i)
+			many = a.accs(i)
 			sc.over = sc.over[:0]
-			for _, a := range many {
-				sc.over = append(sc.over, keyHash(a.Key))
+			for _, acc := range many {
+				sc.over = append(sc.over, keyHash(acc.Key))
 			}
 			hs = sc.over
 		default:
@@ -147,7 +184,7 @@ func (sc *scheduleScratch) assignWaves(txs int, accs func(i int) []Access) []int
 			}
 			return modes[k]
 		}
-		w := floor + 1
+		w := a.floor + 1
 		for k, h := range hs {
 			m := tab.find(h)
 			if m == nil {
@@ -172,19 +209,20 @@ func (sc *scheduleScratch) assignWaves(txs int, accs func(i int) []Access) []int
 				m.delta = max(m.delta, w)
 			}
 		}
-		wave[i], top = int(w), max(top, w)
+		wave[i], a.top = int(w), max(a.top, w)
 	}
-	return wave
 }
 
 var scheduleSeed = maphash.MakeSeed()
 
 // keyTable is an open-addressing table from key hashes to the latest waves
 // that read, wrote and added to the key: a Go map costs several times more
-// per key, and scheduling touches every key of the block.
+// per key, and scheduling touches every key of the block. It is kept at
+// most half full, growing as it fills.
 type keyTable struct {
 	slots []keyMarks
 	mask  uint64
+	used  int
 }
 
 // keyMarks is one key's entry; h is 0 in an empty slot.
@@ -205,14 +243,34 @@ func (t *keyTable) reset(n int) {
 	} else {
 		clear(t.slots)
 	}
-	t.mask = uint64(size - 1)
+	t.mask, t.used = uint64(size-1), 0
+}
+
+// grow doubles the table, keeping its entries.
+func (t *keyTable) grow() {
+	old := t.slots
+	t.slots = make([]keyMarks, 2*len(old))
+	t.mask = uint64(len(t.slots) - 1)
+	for _, m := range old {
+		if m.h != 0 {
+			*t.lookup(m.h, true) = m
+		}
+	}
 }
 
 // find returns h's entry, or nil.
 func (t *keyTable) find(h uint64) *keyMarks { return t.lookup(h, false) }
 
 // slot returns h's entry, taking an empty one for a new hash.
-func (t *keyTable) slot(h uint64) *keyMarks { return t.lookup(h, true) }
+func (t *keyTable) slot(h uint64) *keyMarks {
+	if 2*(t.used+1) > len(t.slots) {
+		if m := t.lookup(h, false); m != nil {
+			return m
+		}
+		t.grow()
+	}
+	return t.lookup(h, true)
+}
 
 // lookup returns h's entry; when h has none it takes an empty slot if add,
 // and returns nil otherwise. Hash 0 is taken as hash 1 (the same rule as a
@@ -228,6 +286,7 @@ func (t *keyTable) lookup(h uint64, add bool) *keyMarks {
 				return nil
 			}
 			t.slots[i].h = h
+			t.used++
 			return &t.slots[i]
 		}
 	}

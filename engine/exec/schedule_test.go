@@ -5,6 +5,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"testing"
+	"time"
 )
 
 // scheduleReference is the plain Schedule: every key in a map by name.
@@ -81,5 +82,41 @@ func TestScheduleMatchesReference(t *testing.T) {
 			t.Fatalf("seed %d: waves differ from the reference", seed)
 		}
 		tm.close()
+	}
+}
+
+// TestDeclareAndAssignAnyOrder has chunks declared slowly and out of order
+// (random pauses) on 2 to 4 workers, so that the pass in block order is
+// taken on by different workers, waits for chunks, and is left for the
+// caller to finish: the waves must still be the reference's.
+func TestDeclareAndAssignAnyOrder(t *testing.T) {
+	sc := new(scheduleScratch)
+	for seed := 0; seed < 60; seed++ {
+		rng := rand.New(rand.NewPCG(uint64(seed), 5))
+		n := 200 + rng.IntN(2000)
+		accs := make([][]Access, n)
+		barrier := make([]bool, n)
+		pause := make([]time.Duration, n)
+		for i := range accs {
+			barrier[i] = rng.IntN(300) == 0
+			for k := rng.IntN(inlineAccs + 2); k > 0; k-- {
+				accs[i] = append(accs[i], Access{Key: fmt.Sprintf("k%d", rng.IntN(n/4+1)), Mode: AccessMode(rng.IntN(3) + 1)})
+			}
+			if rng.IntN(40) == 0 {
+				pause[i] = time.Duration(rng.IntN(300)) * time.Microsecond
+			}
+		}
+		want := scheduleReference(accs, barrier)
+		tm := newTeam(2 + seed%3)
+		got := sc.declareAndAssign(tm, n, func(_, lo, hi int) {
+			for i := lo; i < hi; i++ {
+				time.Sleep(pause[i])
+				sc.decl.set(i, accs[i], barrier[i])
+			}
+		}, func(i int) []Access { return accs[i] })
+		tm.close()
+		if !slices.Equal(got, want) {
+			t.Fatalf("seed %d: waves differ from the reference", seed)
+		}
 	}
 }

@@ -139,13 +139,28 @@ func (t *team) run(f func(w int)) {
 // worker's number. After a panic the other workers stop at their next
 // chunk.
 func (t *team) parallelFor(n int, f func(w, lo, hi int)) {
+	t.parallelForChunks(n, t.chunk(n), f)
+}
+
+// chunk is the size of the chunks parallelFor cuts [0, n) into: small
+// enough that the workers finish together, large enough that taking a
+// chunk costs nothing next to running it. One worker takes all of [0, n).
+func (t *team) chunk(n int) int {
+	if t.n == 1 {
+		return max(n, 1)
+	}
+	return min(max(n/(t.n*16), 1), 64)
+}
+
+// parallelForChunks is parallelFor with chunks of the given size, f being
+// called with lo a multiple of chunk.
+func (t *team) parallelForChunks(n, chunk int, f func(w, lo, hi int)) {
 	if t.n == 1 || n <= 1 {
 		if n > 0 {
 			f(0, 0, n)
 		}
 		return
 	}
-	chunk := min(max(n/(t.n*16), 1), 64)
 	var next atomic.Int64
 	t.run(func(w int) {
 		defer func() {
