@@ -146,8 +146,11 @@ func (c *Config) resolve(dir string) {
 		if ch.Solo == (solo.Config{}) {
 			ch.Solo = def.Solo
 		}
-		if ch.Pool == (txpool.Config{}) {
-			ch.Pool = def.Pool
+		if ch.Pool.MaxTxs == 0 {
+			ch.Pool.MaxTxs = def.Pool.MaxTxs
+		}
+		if ch.Pool.MaxBytes == 0 {
+			ch.Pool.MaxBytes = def.Pool.MaxBytes
 		}
 		ch.Raft = ch.Raft.WithDefaults()
 	}

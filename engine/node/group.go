@@ -81,15 +81,41 @@ func (g *Group) Pool() *txpool.Pool { return g.pool }
 
 // run drives the chain's consensus until ctx ends.
 func (g *Group) run(ctx context.Context) {
+	if g.pbft == nil && g.raft == nil {
+		g.runSolo(ctx)
+		return
+	}
+	done := make(chan struct{})
+	go func() { defer close(done); g.regossip(ctx) }()
+	defer func() { <-done }()
 	if g.pbft != nil {
 		g.pbft.run(ctx)
-		return
-	}
-	if g.raft != nil {
+	} else {
 		g.raft.run(ctx)
+	}
+}
+
+// regossip has the pool gossip again, until ctx ends, the transactions
+// clients submitted here that wait longer than the pool's re-gossip period
+// (see txpool.Config.RegossipMs).
+func (g *Group) regossip(ctx context.Context) {
+	every := g.cfg.Pool.Regossip()
+	if every == 0 {
 		return
 	}
-	g.runSolo(ctx)
+	tick := time.NewTicker(max(every/4, 10*time.Millisecond))
+	defer tick.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-tick.C:
+			if n := g.pool.Regossip(now); n > 0 {
+				g.node.metrics.regossiped.WithLabelValues(g.chain.ID()).Add(float64(n))
+				g.log.Debug("gossiped waiting transactions again", "txs", n)
+			}
+		}
+	}
 }
 
 // runSolo drives solo sealing: on every tick, and whenever arrivals fill a batch.

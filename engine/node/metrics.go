@@ -19,6 +19,7 @@ type metrics struct {
 	height     *prometheus.GaugeVec
 	certHeight *prometheus.GaugeVec
 	exportH    *prometheus.GaugeVec
+	regossiped *prometheus.CounterVec
 }
 
 func newMetrics() *metrics {
@@ -34,8 +35,10 @@ func newMetrics() *metrics {
 			Help: "Highest block of a Raft chain whose majority finality certificate is stored."}, []string{"chain"}),
 		exportH: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "tally_export_kafka_height",
 			Help: "Highest block whose messages Kafka has acknowledged (export.kafka)."}, []string{"chain"}),
+		regossiped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "tally_txpool_regossiped_total",
+			Help: "Transactions submitted here and gossiped again because they waited longer than pool.regossip_ms."}, []string{"chain"}),
 	}
-	m.reg.MustRegister(m.blocks, m.txs, m.sealTime, m.pool, m.height, m.certHeight, m.exportH,
+	m.reg.MustRegister(m.blocks, m.txs, m.sealTime, m.pool, m.height, m.certHeight, m.exportH, m.regossiped,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }

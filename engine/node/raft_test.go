@@ -2,13 +2,17 @@ package node_test
 
 import (
 	"context"
+	"math/big"
 	"os"
 	"path/filepath"
 	"testing"
 	"time"
 
 	"github.com/tallyhq/tally/engine/chain"
+	"github.com/tallyhq/tally/engine/client"
+	"github.com/tallyhq/tally/engine/ledger"
 	"github.com/tallyhq/tally/engine/node"
+	"github.com/tallyhq/tally/engine/types"
 )
 
 // fastRaft shortens timeouts and snapshots so tests exercise elections and
@@ -99,5 +103,48 @@ func TestRaftChainCommitsCertifiesAndRecovers(t *testing.T) {
 	snaps, _ := filepath.Glob(filepath.Join(p.cfgs[w].DataDir, "raft", "bft", "snapshots", "*", "meta.json"))
 	if len(snaps) == 0 {
 		t.Fatal("the wiped node caught up without installing a snapshot")
+	}
+}
+
+// TestRaftFollowerRegossips: a follower cut off from the others admits a
+// client's transfer, whose gossip reaches nobody. Once it is back, it
+// gossips the transfer again and the leader commits it. Without re-gossip
+// the transfer would wait in the follower's pool, which Raft never
+// proposes from, until it expired.
+func TestRaftFollowerRegossips(t *testing.T) {
+	p := newTestNet(t, 3, chain.ConsensusRaft, func(cc *node.ChainConfig) {
+		fastRaft(cc)
+		cc.Pool.RegossipMs = 300
+	})
+	p.pay(0, 1)
+	lead := p.raftLeader(-1)
+	f := (lead + 1) % 3
+	p.net.Isolate(p.keys[f].Address(), true)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	data, _ := ledger.New().Pack("transfer", "CNY", p.admin.Address(), big.NewInt(5))
+	acct := &client.Account{Key: p.user, Client: p.client(f), ChainID: "bft"}
+	tx, err := acct.NewTx(ctx, &ledger.Address, data, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hash, err := p.client(f).Send(ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // gossip and re-gossips go nowhere
+	if g := p.nodes[lead].Group("bft"); g.Pool().Has(hash) {
+		t.Fatal("the leader got the transfer while the follower was cut off")
+	}
+	p.net.Isolate(p.keys[f].Address(), false)
+	r, err := p.client(lead).WaitReceipt(ctx, hash, 20*time.Second)
+	if err != nil {
+		t.Fatalf("the follower's transfer was not committed after it came back: %v", err)
+	}
+	if types.Status(r.GetStatus()) != types.StatusOK {
+		t.Fatalf("status %d", r.Status)
+	}
+	if p.nodes[f].Group("bft").IsLeader() {
+		t.Fatal("the follower took the lead, which proves nothing about re-gossip")
 	}
 }

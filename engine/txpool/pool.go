@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -35,7 +36,20 @@ type Config struct {
 	MaxTxs int `toml:"max_txs"`
 	// MaxBytes is the most canonical bytes held at once.
 	MaxBytes int `toml:"max_bytes"`
+	// RegossipMs is how long a transaction a client submitted to this node
+	// may wait in its pool before the node gossips it to the other
+	// validators again (and again after each such period, until it is
+	// committed or expires): a gossip sent while this node was cut off,
+	// or lost on the way, would otherwise leave the transaction here, where
+	// a follower never proposes it. 0 takes the default, -1 turns it off.
+	RegossipMs int `toml:"regossip_ms"`
 }
+
+// DefaultRegossip is the re-gossip period when RegossipMs is 0.
+const DefaultRegossip = 2 * time.Second
+
+// RegossipBatch is the most transactions one re-gossip sends.
+const RegossipBatch = 2048
 
 // DefaultConfig holds about ten seconds of load at 20k tx/s.
 func DefaultConfig() Config { return Config{MaxTxs: 200_000, MaxBytes: 256 << 20} }
@@ -45,7 +59,21 @@ func (c Config) Validate() error {
 	if c.MaxTxs <= 0 || c.MaxBytes <= 0 {
 		return fmt.Errorf("txpool: max_txs and max_bytes must be positive, got %d and %d", c.MaxTxs, c.MaxBytes)
 	}
+	if c.RegossipMs < -1 || c.RegossipMs > 600_000 {
+		return fmt.Errorf("txpool: regossip_ms %d out of range [-1 (off), 600000]", c.RegossipMs)
+	}
 	return nil
+}
+
+// Regossip is the re-gossip period, 0 when it is off.
+func (c Config) Regossip() time.Duration {
+	switch {
+	case c.RegossipMs < 0:
+		return 0
+	case c.RegossipMs == 0:
+		return DefaultRegossip
+	}
+	return time.Duration(c.RegossipMs) * time.Millisecond
 }
 
 // Pool is the transaction pool. It is safe for concurrent use.
@@ -62,6 +90,9 @@ type Pool struct {
 	bytes   int
 	wake    chan struct{} // closed and replaced when transactions arrive
 	gossip  func([]*types.Tx)
+	// local holds the pending transactions clients submitted here (while
+	// gossip is set), with when they were last gossiped.
+	local map[common.Hash]time.Time
 }
 
 // SetGossip installs fn, called with the transactions AddRaw admitted from
@@ -87,7 +118,8 @@ func (p *Pool) AddRemote(raws [][]byte) []Result {
 // New makes a pool for chain.
 func New(c Chain, cfg Config) *Pool {
 	return &Pool{chain: c, cfg: cfg, byHash: make(map[common.Hash]int),
-		byNonce: make(map[common.Hash]common.Hash), wake: make(chan struct{})}
+		byNonce: make(map[common.Hash]common.Hash), wake: make(chan struct{}),
+		local: make(map[common.Hash]time.Time)}
 }
 
 // Result is the outcome of adding one transaction.
@@ -106,21 +138,56 @@ func (p *Pool) AddRaw(raws [][]byte) []Result {
 		txs[i], res[i].Err = types.DecodeTx(raw)
 	}
 	p.add(txs, res)
+	now := time.Now()
+	var ok []*types.Tx
 	p.mu.Lock()
 	gossip := p.gossip
-	p.mu.Unlock()
 	if gossip != nil {
-		var ok []*types.Tx
 		for i, r := range res {
 			if r.Err == nil {
 				ok = append(ok, txs[i])
+				if _, pending := p.byHash[r.Hash]; pending { // not taken by a block already
+					p.local[r.Hash] = now
+				}
 			}
 		}
-		if len(ok) > 0 {
-			gossip(ok)
-		}
+	}
+	p.mu.Unlock()
+	if len(ok) > 0 {
+		gossip(ok)
 	}
 	return res
+}
+
+// Regossip gossips again, in one batch of at most RegossipBatch, the
+// pending transactions clients submitted here that were last gossiped at
+// least the configured period before now, and reports how many it sent.
+// The node calls it a few times a period. The validators that have a
+// transaction already drop it cheaply (it is known by its hash); the
+// others admit it as they would any gossip.
+func (p *Pool) Regossip(now time.Time) int {
+	every := p.cfg.Regossip()
+	p.mu.Lock()
+	gossip := p.gossip
+	if gossip == nil || every == 0 {
+		p.mu.Unlock()
+		return 0
+	}
+	var due []*types.Tx
+	for h, last := range p.local {
+		if len(due) == RegossipBatch {
+			break
+		}
+		if now.Sub(last) >= every {
+			p.local[h] = now
+			due = append(due, p.queue[p.byHash[h]])
+		}
+	}
+	p.mu.Unlock()
+	if len(due) > 0 {
+		gossip(due)
+	}
+	return len(due)
 }
 
 // Add admits already decoded transactions (their cached senders are trusted
@@ -266,6 +333,7 @@ func (p *Pool) removeLocked(hash common.Hash) {
 	}
 	tx := p.queue[i]
 	delete(p.byHash, hash)
+	delete(p.local, hash)
 	delete(p.byNonce, tx.Nonce)
 	p.bytes -= tx.Size()
 	p.queue[i] = nil

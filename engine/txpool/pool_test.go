@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -555,5 +556,95 @@ func TestConcurrentAddRaw(t *testing.T) {
 		if inPool[h] && got == 0 {
 			t.Fatalf("tx %d is in the pool but no writer was told it was admitted", i)
 		}
+	}
+}
+
+// TestRegossip: what clients submitted here is gossiped again once it has
+// waited a period since its last gossip, and not before; never what came
+// from peers, nor what has left the pool; -1 turns it off; a round sends
+// at most RegossipBatch.
+func TestRegossip(t *testing.T) {
+	c := newFakeChain(crypto.Secp256k1())
+	sg := newSigner(t, c, 9)
+	s := c.suite
+	p := txpool.New(c, txpool.Config{MaxTxs: 10_000, MaxBytes: 64 << 20, RegossipMs: 500})
+	var sent [][]common.Hash
+	p.SetGossip(func(txs []*types.Tx) { sent = append(sent, hashes(s, txs)) })
+
+	local := []*types.Tx{sg.tx(10, nil), sg.tx(10, nil), sg.tx(10, nil)}
+	remote := []*types.Tx{sg.tx(10, nil)}
+	t0 := time.Now()
+	wantErrs(t, p.AddRaw(encodeAll(local)), nil, nil, nil)
+	wantErrs(t, p.AddRemote(encodeAll(remote)), nil)
+	wantErrs(t, p.AddRaw(encodeAll(local[:1])), txpool.ErrKnown) // a client's resend is not local twice
+	if len(sent) != 1 || len(sent[0]) != 3 {
+		t.Fatalf("admission gossiped %v, want the 3 local transactions once", sent)
+	}
+	sent = nil
+	if n := p.Regossip(t0); n != 0 || sent != nil {
+		t.Fatalf("re-gossiped %d at once", n)
+	}
+	p.Remove(local[1:2]) // committed
+	later := t0.Add(600 * time.Millisecond)
+	if n := p.Regossip(later); n != 2 {
+		t.Fatalf("re-gossiped %d after a period, want the 2 local ones still pending", n)
+	}
+	want := hashes(s, []*types.Tx{local[0], local[2]})
+	slices.SortFunc(want, func(a, b common.Hash) int { return a.Cmp(b) })
+	got := slices.Clone(sent[0])
+	slices.SortFunc(got, func(a, b common.Hash) int { return a.Cmp(b) })
+	if !slices.Equal(got, want) {
+		t.Fatalf("re-gossiped %v, want %v", got, want)
+	}
+	if n := p.Regossip(later.Add(400 * time.Millisecond)); n != 0 {
+		t.Fatalf("re-gossiped %d before a period since the last gossip", n)
+	}
+	if n := p.Regossip(later.Add(500 * time.Millisecond)); n != 2 {
+		t.Fatalf("re-gossiped %d a period after the last gossip, want 2", n)
+	}
+	c.head.Store(local[0].BlockLimit + local[2].BlockLimit) // both expire
+	p.Evict(c.head.Load())
+	if n := p.Regossip(later.Add(time.Hour)); n != 0 {
+		t.Fatalf("re-gossiped %d evicted transactions", n)
+	}
+
+	// Off.
+	off := txpool.New(c, txpool.Config{MaxTxs: 10, MaxBytes: 1 << 20, RegossipMs: -1})
+	off.SetGossip(func([]*types.Tx) {})
+	c.head.Store(0)
+	wantErrs(t, off.AddRaw(encodeAll([]*types.Tx{sg.tx(10, nil)})), nil)
+	if n := off.Regossip(time.Now().Add(time.Hour)); n != 0 {
+		t.Fatalf("re-gossip off sent %d", n)
+	}
+
+	// A round is bounded.
+	big := txpool.New(c, txpool.Config{MaxTxs: 10_000, MaxBytes: 64 << 20})
+	big.SetGossip(func([]*types.Tx) {})
+	many := make([]*types.Tx, txpool.RegossipBatch+10)
+	for i := range many {
+		many[i] = sg.tx(1, nil)
+	}
+	for _, r := range big.AddRaw(encodeAll(many)) {
+		if r.Err != nil {
+			t.Fatal(r.Err)
+		}
+	}
+	at := time.Now().Add(txpool.DefaultRegossip)
+	if a, b := big.Regossip(at), big.Regossip(at); a != txpool.RegossipBatch || b != 10 {
+		t.Fatalf("rounds sent %d and %d, want %d and 10", a, b, txpool.RegossipBatch)
+	}
+}
+
+func TestRegossipConfig(t *testing.T) {
+	for _, ms := range []int{-2, 600_001} {
+		if err := (txpool.Config{MaxTxs: 1, MaxBytes: 1, RegossipMs: ms}).Validate(); err == nil {
+			t.Errorf("regossip_ms %d accepted", ms)
+		}
+	}
+	if d := (txpool.Config{}).Regossip(); d != txpool.DefaultRegossip {
+		t.Errorf("default period %v", d)
+	}
+	if d := (txpool.Config{RegossipMs: -1}).Regossip(); d != 0 {
+		t.Errorf("off gives %v", d)
 	}
 }
