@@ -34,6 +34,6 @@ func rootCmd() *cobra.Command {
 	root.PersistentFlags().StringVar(&g.node, "node", "127.0.0.1:7700", "node gRPC address")
 	root.PersistentFlags().StringVar(&g.chainID, "chain", "", "chain id (empty: the node's only chain)")
 	root.PersistentFlags().BoolVar(&g.json, "json", false, "print JSON")
-	root.AddCommand(nodeCmd(), keysCmd(), txCmd(g), blockCmd(g), receiptCmd(g), statusCmd(g), benchCmd(g), hubCmd(g), simCmd(), routerCmd(), payCmd(), relayCmd(), netCmd(), cnsCmd(g), contractCmd(g), caCmd())
+	root.AddCommand(nodeCmd(), keysCmd(), txCmd(g), blockCmd(g), receiptCmd(g), statusCmd(g), benchCmd(g), hubCmd(g), simCmd(), routerCmd(), payCmd(), relayCmd(), netCmd(), cnsCmd(g), contractCmd(g), caCmd(), exportCmd(g))
 	return root
 }

@@ -22,7 +22,6 @@ package export
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
 	"hash/fnv"
@@ -35,9 +34,6 @@ import (
 	"github.com/tallyhq/tally/engine/chain"
 	"github.com/tallyhq/tally/engine/storage"
 )
-
-// cursorKey is where a chain's database keeps the last exported height.
-var cursorKey = storage.CursorKey("export/kafka")
 
 // Exporter follows one chain and publishes what it commits.
 type Exporter struct {
@@ -85,28 +81,9 @@ func New(cfg Config, c *chain.Chain, db storage.DB, log *slog.Logger) (*Exporter
 
 // Cursor returns the last exported height, or ok false when nothing has
 // been exported yet.
-func (e *Exporter) Cursor() (height uint64, ok bool, err error) {
-	v, err := e.db.Get(cursorKey)
-	if errors.Is(err, storage.ErrNotFound) {
-		return 0, false, nil
-	}
-	if err != nil {
-		return 0, false, err
-	}
-	if len(v) != 8 {
-		return 0, false, fmt.Errorf("export.kafka: cursor of %d bytes", len(v))
-	}
-	return binary.BigEndian.Uint64(v), true, nil
-}
+func (e *Exporter) Cursor() (height uint64, ok bool, err error) { return ReadCursor(e.db) }
 
-func (e *Exporter) setCursor(h uint64) error {
-	b := e.db.NewBatch()
-	if err := b.Put(cursorKey, binary.BigEndian.AppendUint64(nil, h)); err != nil {
-		b.Discard()
-		return err
-	}
-	return b.Commit()
-}
+func (e *Exporter) setCursor(h uint64) error { return writeCursor(e.db, h) }
 
 // next is the first height still to export.
 func (e *Exporter) next() (uint64, error) {

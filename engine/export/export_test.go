@@ -377,6 +377,76 @@ func TestExportToKafka(t *testing.T) {
 	check(t, w, readAll(t, addr, cfg), 10)
 }
 
+// TestExportRewind: a rewound cursor has the exporter publish the blocks
+// from the given height again, each once more, and follow on from there;
+// a height outside the chain is refused and leaves the cursor alone.
+func TestExportRewind(t *testing.T) {
+	k := broker(t, freePort(t), t.TempDir())
+	defer k.Close()
+	addr := k.ListenAddrs()[0]
+	w := newWorld(t, t.TempDir())
+	defer w.db.Close()
+	var prev uint64
+	var ok bool
+	empty, err := storage.OpenBadger(t.TempDir(), storage.DefaultBadgerOptions())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer empty.Close()
+	if _, _, err := export.Rewind(empty, 1); err == nil || !strings.Contains(err.Error(), "no blocks") {
+		t.Fatalf("rewound a database with no chain: %v", err)
+	}
+	if _, _, err := export.Rewind(w.db, 2); err == nil { // the genesis block only
+		t.Fatal("rewound past the head of a new chain")
+	}
+	for range 6 {
+		w.block()
+	}
+	cfg := export.DefaultConfig()
+	cfg.Enabled, cfg.Brokers = true, []string{addr}
+	x, stop := startExporter(t, cfg, w)
+	waitCursor(t, x, 6)
+	stop()
+	for _, bad := range []uint64{0, 8} {
+		if _, _, err := export.Rewind(w.db, bad); err == nil || !strings.Contains(err.Error(), "from 1 to 6") {
+			t.Fatalf("rewind to %d: %v", bad, err)
+		}
+	}
+	prev, ok, err = export.Rewind(w.db, 3)
+	if err != nil || !ok || prev != 6 {
+		t.Fatalf("rewind: %d %v %v", prev, ok, err)
+	}
+	if c, ok, err := export.ReadCursor(w.db); err != nil || !ok || c != 2 {
+		t.Fatalf("cursor after the rewind: %d %v %v", c, ok, err)
+	}
+	w.block()
+	x, stop = startExporter(t, cfg, w)
+	waitCursor(t, x, 7)
+	stop()
+	out := readAll(t, addr, cfg)
+	blocksTopic, _, _ := cfg.Topics()
+	var heights []string
+	for op, keys := range out.order {
+		if strings.HasPrefix(op, blocksTopic+"/") {
+			for _, key := range keys {
+				heights = append(heights, strings.TrimPrefix(key, w.chain.ID()+"/"))
+			}
+			out.order[op] = keys[min(6, len(keys)):] // from the second 3 on, for check
+		}
+	}
+	if got, want := strings.Join(heights, ","), "1,2,3,4,5,6,3,4,5,6,7"; got != want {
+		t.Fatalf("blocks published in the order %s, want %s", got, want)
+	}
+	check(t, w, out, 7)
+	// Rewinding to one past the head sends nothing again.
+	if _, _, err := export.Rewind(w.db, 8); err != nil {
+		t.Fatal(err)
+	}
+	if c, _, _ := export.ReadCursor(w.db); c != 7 {
+		t.Fatalf("cursor %d after a rewind to the next height", c)
+	}
+}
+
 // TestExportConfig: bad settings get a clear error; the default is off.
 func TestExportConfig(t *testing.T) {
 	def := export.DefaultConfig()
