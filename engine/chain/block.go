@@ -81,7 +81,15 @@ func (c *Chain) execute(parent *types.Header, txs []*types.Tx, senders []common.
 	proposer common.Address, round, ts uint64) (*Executed, error) {
 	height := parent.Height + 1
 	bc := &exec.BlockContext{ChainID: c.genesis.ChainID, Height: height, Timestamp: ts, Proposer: proposer, Suite: c.suite}
-	blk := state.NewBlock(c.StateReader())
+	// The block reads its state through one snapshot: a read on the
+	// database sets up a view of its own, which costs more than the read,
+	// and parallel workers would queue for it.
+	snap, err := c.db.Snapshot()
+	if err != nil {
+		return nil, fmt.Errorf("execute block %d: %w", height, err)
+	}
+	defer snap.Release()
+	blk := state.NewBlock(dbState{snap})
 	curVals := blk.Get([]byte(KeyValidators))
 	receipts, err := c.runTxs(bc, blk, txs, senders)
 	if err != nil {

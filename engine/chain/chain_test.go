@@ -1,10 +1,12 @@
 package chain_test
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"log/slog"
 	"math/big"
+	"sync/atomic"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -257,5 +259,49 @@ func TestReopenKeepsHeadAndNonces(t *testing.T) {
 	other.ChainID = "other"
 	if _, err := chain.Open(f.db, &other, newExecutor(), slog.New(slog.DiscardHandler)); !errors.Is(err, chain.ErrGenesisMismatch) {
 		t.Fatalf("opened with another genesis: %v", err)
+	}
+}
+
+// stateReadCounter counts the state reads made on the database itself, not
+// through a snapshot.
+type stateReadCounter struct {
+	storage.DB
+	direct atomic.Int64
+	snaps  atomic.Int64
+}
+
+func (c *stateReadCounter) Get(key []byte) ([]byte, error) {
+	if bytes.HasPrefix(key, storage.StateKey(nil)) {
+		c.direct.Add(1)
+	}
+	return c.DB.Get(key)
+}
+
+func (c *stateReadCounter) Snapshot() (storage.Snapshot, error) {
+	c.snaps.Add(1)
+	return c.DB.Snapshot()
+}
+
+// TestBlockReadsThroughASnapshot: executing a block reads its state through
+// one snapshot of the database, whatever the number of transactions.
+func TestBlockReadsThroughASnapshot(t *testing.T) {
+	f := newFixture(t, crypto.Secp256k1())
+	counter := &stateReadCounter{DB: f.db}
+	f.db = counter
+	f.open()
+	var txs []*types.Tx
+	for i := range 50 {
+		txs = append(txs, f.tx(f.admin, "issue", "CNY", f.users[i%3].Address(), big.NewInt(int64(i+1))))
+	}
+	counter.direct.Store(0)
+	f.commit(txs...)
+	if n := counter.snaps.Load(); n != 1 {
+		t.Fatalf("the block took %d snapshots", n)
+	}
+	if n := counter.direct.Load(); n > 10 {
+		t.Fatalf("building a block of %d transactions read the state %d times outside its snapshot", len(txs), n)
+	}
+	if got := f.balance(f.users[0].Address()); got != 1000+1+4+7+10+13+16+19+22+25+28+31+34+37+40+43+46+49 {
+		t.Fatalf("balance %d", got)
 	}
 }

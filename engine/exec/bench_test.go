@@ -1,6 +1,7 @@
 package exec_test
 
 import (
+	"errors"
 	"math/big"
 	"math/rand/v2"
 	"runtime"
@@ -15,6 +16,7 @@ import (
 	"github.com/tallyhq/tally/engine/exec"
 	"github.com/tallyhq/tally/engine/ledger"
 	"github.com/tallyhq/tally/engine/state"
+	"github.com/tallyhq/tally/engine/storage"
 	"github.com/tallyhq/tally/engine/types"
 )
 
@@ -94,41 +96,97 @@ func BenchmarkBlock10k(b *testing.B) {
 // warm up, then times three runs. It reports the median time of each mode
 // and the median of the per-iteration ratios (serial/parallel, "speedup").
 // Run it with -benchtime Nx (N ≥ 10).
+//
+// The block reads its state from a map in memory ("memory"), or, as a
+// chain does, from badger through one snapshot per block ("badger": the
+// accounts committed to a database on disk, which the executor reads
+// through state.Reader like the chain's).
 func BenchmarkSpeedup10k(b *testing.B) {
-	for _, hot := range []bool{false, true} {
-		name, base, txs, senders, x, bc := benchSetup(hot)
-		serial := func() {
-			if _, err := x.ExecuteSerial(bc, state.NewBlock(base), txs, senders); err != nil {
-				b.Fatal(err)
+	for _, backend := range []string{"memory", "badger"} {
+		for _, hot := range []bool{false, true} {
+			name, base, txs, senders, x, bc := benchSetup(hot)
+			read := func() (state.Reader, func()) { return base, func() {} }
+			if backend == "badger" {
+				db := badgerState(b, base)
+				read = func() (state.Reader, func()) {
+					snap, err := db.Snapshot()
+					if err != nil {
+						b.Fatal(err)
+					}
+					return snapReader{snap}, snap.Release
+				}
 			}
-		}
-		parallel := func() {
-			if _, err := x.ExecuteParallel(bc, state.NewBlock(base), txs, senders, 0); err != nil {
-				b.Fatal(err)
+			serial := func() {
+				r, release := read()
+				defer release()
+				if _, err := x.ExecuteSerial(bc, state.NewBlock(r), txs, senders); err != nil {
+					b.Fatal(err)
+				}
 			}
-		}
-		// timed returns the mean time of three runs of f, after a collection
-		// and a first run.
-		timed := func(f func()) float64 {
-			runtime.GC()
-			f()
-			t0 := time.Now()
-			for range 3 {
+			parallel := func() {
+				r, release := read()
+				defer release()
+				if _, err := x.ExecuteParallel(bc, state.NewBlock(r), txs, senders, 0); err != nil {
+					b.Fatal(err)
+				}
+			}
+			// timed returns the mean time of three runs of f, after a collection
+			// and a first run.
+			timed := func(f func()) float64 {
+				runtime.GC()
 				f()
+				t0 := time.Now()
+				for range 3 {
+					f()
+				}
+				return time.Since(t0).Seconds() / 3
 			}
-			return time.Since(t0).Seconds() / 3
+			b.Run(backend+"/"+name, func(b *testing.B) {
+				var ser, par, ratio []float64
+				for b.Loop() {
+					s, p := timed(serial), timed(parallel)
+					ser, par, ratio = append(ser, s), append(par, p), append(ratio, s/p)
+				}
+				b.ReportMetric(median(ser)*1e3, "serial-ms")
+				b.ReportMetric(median(par)*1e3, "parallel-ms")
+				b.ReportMetric(median(ratio), "speedup")
+			})
 		}
-		b.Run(name, func(b *testing.B) {
-			var ser, par, ratio []float64
-			for b.Loop() {
-				s, p := timed(serial), timed(parallel)
-				ser, par, ratio = append(ser, s), append(par, p), append(ratio, s/p)
-			}
-			b.ReportMetric(median(ser)*1e3, "serial-ms")
-			b.ReportMetric(median(par)*1e3, "parallel-ms")
-			b.ReportMetric(median(ratio), "speedup")
-		})
 	}
+}
+
+// badgerState commits base to a new badger database, under the chain's
+// state keys, and closes it when the benchmark ends.
+func badgerState(b *testing.B, base mapBackend) storage.DB {
+	db, err := storage.OpenBadger(b.TempDir(), storage.DefaultBadgerOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	batch := db.NewBatch()
+	for k, v := range base {
+		if err := batch.Put(storage.StateKey([]byte(k)), v); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := batch.Commit(); err != nil {
+		b.Fatal(err)
+	}
+	return db
+}
+
+// snapReader reads state from a database snapshot as the chain does.
+type snapReader struct{ s storage.Snapshot }
+
+func (r snapReader) Get(key []byte) []byte {
+	v, err := r.s.Get(storage.StateKey(key))
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil
+	}
+	if err != nil {
+		panic(err)
+	}
+	return v
 }
 
 func median(xs []float64) float64 {

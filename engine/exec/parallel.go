@@ -234,7 +234,7 @@ type guard struct {
 		key string
 		val []byte
 	}
-	next int // the recent entry to replace
+	next int // the recent entry to replace (of two, the one not used last)
 }
 
 // waveWorker is what one worker of a parallel wave reuses from one
@@ -287,6 +287,7 @@ func (g *guard) GetKey(key string) []byte {
 	}
 	for i := range g.recent {
 		if r := &g.recent[i]; r.key == key && r.key != "" {
+			g.next = (i + 1) % len(g.recent) // least recently used next: a hot key stays
 			return r.val
 		}
 	}

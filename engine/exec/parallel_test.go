@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"math/rand/v2"
+	"sync"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -288,6 +289,46 @@ func TestParallelMatchesSerialNearOverflow(t *testing.T) {
 				}
 			}
 			t.Fatalf("seed %d: state differs", seed)
+		}
+	}
+}
+
+// countingBackend counts the reads of each key.
+type countingBackend struct {
+	base mapBackend
+	mu   sync.Mutex
+	n    map[string]int
+}
+
+func (c *countingBackend) Get(k []byte) []byte {
+	c.mu.Lock()
+	c.n[string(k)]++
+	c.mu.Unlock()
+	return c.base.Get(k)
+}
+
+// TestHotKeyReadOncePerWorker: in a block of payments into one account,
+// each worker reads the account from the block's state once, not once per
+// payment (a read from disk costs microseconds, and every payment's
+// addition reads the balance it adds to).
+func TestHotKeyReadOncePerWorker(t *testing.T) {
+	base, txs, senders := benchBlock(2000, true)
+	merchant := string(ledger.BalanceKey("CNY", common.HexToAddress("0xfeed")))
+	x := exec.NewExecutor(nil, ledger.New())
+	bc := &exec.BlockContext{ChainID: "t", Height: 1, Suite: crypto.Secp256k1()}
+	for _, workers := range []int{1, 2, 4} {
+		cb := &countingBackend{base: base, n: map[string]int{}}
+		rs, err := x.ExecuteParallel(bc, state.NewBlock(cb), txs, senders, workers)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, r := range rs {
+			if r.Status != types.StatusOK {
+				t.Fatalf("payment %d: status %d", i, r.Status)
+			}
+		}
+		if n := cb.n[merchant]; n > workers {
+			t.Fatalf("%d workers read the hot account %d times", workers, n)
 		}
 	}
 }

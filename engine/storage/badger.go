@@ -193,26 +193,94 @@ func (d *badgerDB) Iterate(prefix, start []byte, fn func(key, value []byte) erro
 		return ErrClosed
 	}
 	defer d.inflight.Done()
-	return d.db.View(func(txn *badger.Txn) error {
-		// No prefetching: values are read only when fn is about to see them,
-		// and fn may stop early.
-		it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
-		defer it.Close()
-		var value []byte
-		for it.Seek(seekKey(prefix, start)); it.ValidForPrefix(prefix); it.Next() {
-			// Copied rather than read inside item.Value: that holds a read
-			// lock on the value-log file, and a commit from fn that rolls
-			// the log over to a new file waits for it forever.
-			var err error
-			if value, err = it.Item().ValueCopy(value[:0]); err != nil {
-				return err
-			}
-			if err := fn(it.Item().Key(), value); err != nil {
-				return err
-			}
+	return d.db.View(func(txn *badger.Txn) error { return iterate(txn, prefix, start, fn) })
+}
+
+func iterate(txn *badger.Txn, prefix, start []byte, fn func(key, value []byte) error) error {
+	// No prefetching: values are read only when fn is about to see them,
+	// and fn may stop early.
+	it := txn.NewIterator(badger.IteratorOptions{Prefix: prefix})
+	defer it.Close()
+	var value []byte
+	for it.Seek(seekKey(prefix, start)); it.ValidForPrefix(prefix); it.Next() {
+		// Copied rather than read inside item.Value: that holds a read
+		// lock on the value-log file, and a commit from fn that rolls
+		// the log over to a new file waits for it forever.
+		var err error
+		if value, err = it.Item().ValueCopy(value[:0]); err != nil {
+			return err
 		}
-		return nil
-	})
+		if err := fn(it.Item().Key(), value); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// badgerSnapshot is one read-only badger transaction, shared by its
+// readers: badger keeps no per-read state in a read-only transaction. A
+// read on the database itself opens and discards a transaction, which
+// takes the oracle's lock and two trips through its watermark goroutine.
+// A snapshot counts as one operation in flight from Snapshot to Release
+// (Close waits for it): registering each read instead would have every
+// core write the same two counters at every read.
+type badgerSnapshot struct {
+	d        *badgerDB
+	txn      *badger.Txn
+	released atomic.Bool
+}
+
+func (d *badgerDB) Snapshot() (Snapshot, error) {
+	if !d.enter() {
+		return nil, ErrClosed
+	}
+	return &badgerSnapshot{d: d, txn: d.db.NewTransaction(false)}, nil
+}
+
+func (s *badgerSnapshot) get(key []byte) (*badger.Item, error) {
+	if len(key) == 0 {
+		return nil, ErrEmptyKey
+	}
+	if s.released.Load() {
+		return nil, ErrReleased
+	}
+	item, err := s.txn.Get(key)
+	if errors.Is(err, badger.ErrKeyNotFound) {
+		return nil, ErrNotFound
+	}
+	return item, err
+}
+
+func (s *badgerSnapshot) Get(key []byte) ([]byte, error) {
+	item, err := s.get(key)
+	if err != nil {
+		return nil, err
+	}
+	return item.ValueCopy(make([]byte, 0, item.ValueSize()))
+}
+
+func (s *badgerSnapshot) Has(key []byte) (bool, error) {
+	_, err := s.get(key)
+	if errors.Is(err, ErrNotFound) {
+		return false, nil
+	}
+	return err == nil, err
+}
+
+func (s *badgerSnapshot) Iterate(prefix, start []byte, fn func(key, value []byte) error) error {
+	if s.released.Load() {
+		return ErrReleased
+	}
+	return iterate(s.txn, prefix, start, fn)
+}
+
+// Release discards the transaction and lets Close proceed.
+func (s *badgerSnapshot) Release() {
+	if s.released.Swap(true) {
+		return
+	}
+	s.txn.Discard()
+	s.d.inflight.Done()
 }
 
 func (d *badgerDB) NewBatch() Batch {

@@ -2,9 +2,11 @@ package storage
 
 import (
 	"bytes"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 )
 
 // memoryDB keeps every value in a map. Stored slices are never modified in
@@ -14,6 +16,7 @@ type memoryDB struct {
 	mu     sync.RWMutex
 	closed bool
 	kv     map[string][]byte
+	shared bool // a snapshot holds kv: the next commit writes to a copy
 }
 
 // NewMemory returns an empty in-memory database with the same semantics and
@@ -57,10 +60,15 @@ type kvPair struct {
 }
 
 func (m *memoryDB) Iterate(prefix, start []byte, fn func(key, value []byte) error) error {
-	pairs, err := m.snapshot(prefix, seekKey(prefix, start))
+	pairs, err := m.matching(prefix, seekKey(prefix, start))
 	if err != nil {
 		return err
 	}
+	return iterPairs(pairs, fn)
+}
+
+// iterPairs calls fn on pairs in key order.
+func iterPairs(pairs []kvPair, fn func(key, value []byte) error) error {
 	slices.SortFunc(pairs, func(a, b kvPair) int { return strings.Compare(a.key, b.key) })
 	for _, p := range pairs {
 		// Fresh slices per call: a callback that keeps or scribbles on them
@@ -72,22 +80,26 @@ func (m *memoryDB) Iterate(prefix, start []byte, fn func(key, value []byte) erro
 	return nil
 }
 
-// snapshot copies out the matching entries so that fn runs without the lock:
+// matching copies out the matching entries so that fn runs without the lock:
 // fn may call back into the database, and a read lock held across it would
 // deadlock against a waiting writer.
-func (m *memoryDB) snapshot(prefix, from []byte) ([]kvPair, error) {
+func (m *memoryDB) matching(prefix, from []byte) ([]kvPair, error) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.closed {
 		return nil, ErrClosed
 	}
+	return matchingIn(m.kv, prefix, from), nil
+}
+
+func matchingIn(kv map[string][]byte, prefix, from []byte) []kvPair {
 	var pairs []kvPair
-	for k, v := range m.kv {
+	for k, v := range kv {
 		if strings.HasPrefix(k, string(prefix)) && k >= string(from) {
 			pairs = append(pairs, kvPair{k, v})
 		}
 	}
-	return pairs, nil
+	return pairs
 }
 
 func (m *memoryDB) NewBatch() Batch {
@@ -108,6 +120,9 @@ func (m *memoryDB) commit(ops []op) error {
 	if m.closed {
 		return ErrClosed
 	}
+	if m.shared { // copy on write: a snapshot keeps the map it took
+		m.kv, m.shared = maps.Clone(m.kv), false
+	}
 	for _, o := range ops {
 		if o.del {
 			delete(m.kv, string(o.key))
@@ -127,3 +142,63 @@ func (m *memoryDB) Close() error {
 	m.closed, m.kv = true, nil
 	return nil
 }
+
+// memorySnapshot reads the map the database had when it was taken; the
+// database's next commit writes to a copy. Unlike badger's, a snapshot
+// does not hold Close off: it keeps its map.
+type memorySnapshot struct {
+	m        *memoryDB
+	kv       map[string][]byte
+	released atomic.Bool
+}
+
+func (m *memoryDB) Snapshot() (Snapshot, error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.closed {
+		return nil, ErrClosed
+	}
+	m.shared = true
+	return &memorySnapshot{m: m, kv: m.kv}, nil
+}
+
+func (s *memorySnapshot) check() error {
+	if s.released.Load() {
+		return ErrReleased
+	}
+	return nil
+}
+
+func (s *memorySnapshot) Get(key []byte) ([]byte, error) {
+	if len(key) == 0 {
+		return nil, ErrEmptyKey
+	}
+	if err := s.check(); err != nil {
+		return nil, err
+	}
+	v, ok := s.kv[string(key)]
+	if !ok {
+		return nil, ErrNotFound
+	}
+	return append([]byte{}, v...), nil
+}
+
+func (s *memorySnapshot) Has(key []byte) (bool, error) {
+	if len(key) == 0 {
+		return false, ErrEmptyKey
+	}
+	if err := s.check(); err != nil {
+		return false, err
+	}
+	_, ok := s.kv[string(key)]
+	return ok, nil
+}
+
+func (s *memorySnapshot) Iterate(prefix, start []byte, fn func(key, value []byte) error) error {
+	if err := s.check(); err != nil {
+		return err
+	}
+	return iterPairs(matchingIn(s.kv, prefix, seekKey(prefix, start)), fn)
+}
+
+func (s *memorySnapshot) Release() { s.released.Store(true) }

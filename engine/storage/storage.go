@@ -11,6 +11,9 @@ var ErrClosed = errors.New("storage: closed")
 // ErrEmptyKey is returned for a zero-length key (badger rejects them).
 var ErrEmptyKey = errors.New("storage: empty key")
 
+// ErrReleased is returned by a Snapshot's reads after its Release.
+var ErrReleased = errors.New("storage: snapshot released")
+
 // Reader reads keys. Values returned are owned by the caller.
 type Reader interface {
 	// Get returns the value of key, or ErrNotFound.
@@ -29,8 +32,22 @@ type DB interface {
 	Reader
 	// NewBatch starts an atomic write batch.
 	NewBatch() Batch
+	// Snapshot returns a read-only view of the database as it is now, which
+	// later commits do not change.
+	Snapshot() (Snapshot, error)
 	// Close releases the database. Later calls return ErrClosed.
 	Close() error
+}
+
+// A Snapshot is a consistent read-only view of a database, for reading
+// many keys in a row from several goroutines at once (a block's execution
+// reads all its state through one): it is safe for concurrent use, and a
+// read costs less than one on the database, which sets up a view of its
+// own each time. Release must be called when the reads are done (Close
+// waits for it); reads after it return ErrReleased.
+type Snapshot interface {
+	Reader
+	Release()
 }
 
 // Batch collects writes that commit atomically: after a crash either all of

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -44,6 +45,9 @@ func Run(t *testing.T, open func(t *testing.T) storage.DB) {
 		{"Closed", testClosed},
 		{"ConcurrentReadersSeeWholeBatches", testConcurrentReaders},
 		{"CloseDuringUse", testCloseDuringUse},
+		{"SnapshotIsolation", testSnapshotIsolation},
+		{"SnapshotConcurrentReaders", testSnapshotConcurrentReaders},
+		{"SnapshotReleaseAndClose", testSnapshotReleaseAndClose},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -623,4 +627,137 @@ func testCloseDuringUse(t *testing.T, db storage.DB) {
 		t.Fatalf("Close: %v", err)
 	}
 	_ = within(t, "callers after Close", func() error { wg.Wait(); return nil })
+}
+
+// testSnapshotIsolation: a snapshot keeps showing the database as it was
+// when taken, whatever is committed after; the database shows the commits.
+func testSnapshotIsolation(t *testing.T, db storage.DB) {
+	put(t, db, "a", "1", "b", "2", "p/1", "x", "p/2", "y")
+	snap, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Release()
+	put(t, db, "a", "changed", "c", "new", "p/3", "z")
+	del(t, db, "b", "p/1")
+	expect(t, snap, "a", []byte("1"))
+	expect(t, snap, "b", []byte("2"))
+	expect(t, snap, "c", nil)
+	if got := strings.Join(collect(t, snap, []byte("p/"), nil), ","); got != "p/1=x,p/2=y" {
+		t.Fatalf("snapshot iterates %s", got)
+	}
+	expect(t, db, "a", []byte("changed"))
+	expect(t, db, "b", nil)
+	if got := strings.Join(collect(t, db, []byte("p/"), nil), ","); got != "p/2=y,p/3=z" {
+		t.Fatalf("database iterates %s", got)
+	}
+	later, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer later.Release()
+	expect(t, later, "a", []byte("changed"))
+	if _, err := snap.Get(nil); !errors.Is(err, storage.ErrEmptyKey) {
+		t.Fatalf("snapshot Get of an empty key: %v", err)
+	}
+	v, _ := snap.Get([]byte("a"))
+	v[0] = 'X' // the caller owns what it read
+	expect(t, snap, "a", []byte("1"))
+}
+
+// testSnapshotConcurrentReaders reads one snapshot from several goroutines
+// while commits rewrite every key it holds: each reader sees the snapshot's
+// whole generation, every time.
+func testSnapshotConcurrentReaders(t *testing.T, db storage.DB) {
+	const keys = 20
+	if err := writeGeneration(db, keys, 1); err != nil {
+		t.Fatal(err)
+	}
+	snap, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer snap.Release()
+	var wg, writer sync.WaitGroup
+	var stop atomic.Bool
+	writer.Go(func() {
+		for g := uint64(2); !stop.Load(); g++ {
+			if err := writeGeneration(db, keys, g); err != nil {
+				t.Error(err)
+				return
+			}
+		}
+	})
+	for range 4 {
+		wg.Go(func() {
+			for range 200 {
+				g, err := readGeneration(snap, keys)
+				if err == nil && g != 1 {
+					err = fmt.Errorf("the snapshot shows generation %d", g)
+				}
+				if err == nil {
+					var v []byte
+					if v, err = snap.Get([]byte("g/07")); err == nil && binary.BigEndian.Uint64(v) != 1 {
+						err = fmt.Errorf("a Get in the snapshot shows generation %d", binary.BigEndian.Uint64(v))
+					}
+				}
+				if err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	stop.Store(true)
+	writer.Wait()
+	if g, err := readGeneration(db, keys); err != nil || g < 2 {
+		t.Fatalf("the database is at generation %d (%v): the writer never overlapped the readers", g, err)
+	}
+}
+
+// testSnapshotReleaseAndClose: reads after Release fail with ErrReleased;
+// Release twice is harmless; Close waits for a snapshot to be released
+// (or, as the memory backend does, lets it keep its view), and a closed
+// database gives no snapshot.
+func testSnapshotReleaseAndClose(t *testing.T, db storage.DB) {
+	put(t, db, "a", "1")
+	snap, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	snap.Release()
+	snap.Release()
+	if _, err := snap.Get([]byte("a")); !errors.Is(err, storage.ErrReleased) {
+		t.Fatalf("Get after Release: %v", err)
+	}
+	if _, err := snap.Has([]byte("a")); !errors.Is(err, storage.ErrReleased) {
+		t.Fatalf("Has after Release: %v", err)
+	}
+	if err := snap.Iterate([]byte("a"), nil, func(_, _ []byte) error { return nil }); !errors.Is(err, storage.ErrReleased) {
+		t.Fatalf("Iterate after Release: %v", err)
+	}
+	open, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := make(chan error, 1)
+	go func() { closed <- db.Close() }()
+	select {
+	case err := <-closed: // the memory backend
+		if err != nil {
+			t.Fatal(err)
+		}
+		expect(t, open, "a", []byte("1"))
+		open.Release()
+	case <-time.After(200 * time.Millisecond): // badger: Close waits
+		expect(t, open, "a", []byte("1"))
+		open.Release()
+		if err := <-closed; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := db.Snapshot(); !errors.Is(err, storage.ErrClosed) {
+		t.Fatalf("Snapshot of a closed database: %v", err)
+	}
 }
