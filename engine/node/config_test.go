@@ -36,3 +36,25 @@ func TestPoolConfigFields(t *testing.T) {
 		}
 	}
 }
+
+// FuzzLoadConfig: any node.toml either loads into a configuration that
+// validates, or fails with a configuration error; nothing panics.
+func FuzzLoadConfig(f *testing.F) {
+	f.Add([]byte("data_dir = \"d\"\n[[chains]]\ngenesis = \"g.toml\"\nkey_file = \"v.key\"\n[chains.pool]\nregossip_ms = 500\n[chains.raft]\nheartbeat_ms = 300\n"))
+	f.Add([]byte("data_dir = \"d\"\n[[chains]]\ngenesis = \"g.toml\"\nkey_file = \"v.key\"\n[[chains.validators]]\nvalidator = \"0x01\"\nnode_id = \"zz\"\n[export.kafka]\nenabled = true\nbrokers = [\"127.0.0.1:9092\"]\n"))
+	f.Add([]byte("[api]\ngrpc_addr = 7\n"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		path := filepath.Join(t.TempDir(), "node.toml")
+		mustWrite(t, path, b)
+		cfg, err := node.LoadConfig(path)
+		if err != nil {
+			if !errors.Is(err, node.ErrConfig) {
+				t.Fatalf("a bad node.toml failed without a configuration error: %v", err)
+			}
+			return
+		}
+		if err := cfg.Validate(); err != nil {
+			t.Fatalf("LoadConfig returned a configuration Validate refuses: %v", err)
+		}
+	})
+}
