@@ -91,8 +91,18 @@ type Pool struct {
 	wake    chan struct{} // closed and replaced when transactions arrive
 	gossip  func([]*types.Tx)
 	// local holds the pending transactions clients submitted here (while
-	// gossip is set), with when they were last gossiped.
-	local map[common.Hash]time.Time
+	// gossip is set), with when they were last gossiped; localQ lists the
+	// same in the order of those times (with stale entries, skipped), so a
+	// re-gossip round looks only at what is due, however full the pool.
+	local  map[common.Hash]time.Time
+	localQ []gossiped
+	localH int // localQ's first live entry
+}
+
+// gossiped is a local transaction's gossip at a time.
+type gossiped struct {
+	hash common.Hash
+	at   time.Time
 }
 
 // SetGossip installs fn, called with the transactions AddRaw admitted from
@@ -147,7 +157,7 @@ func (p *Pool) AddRaw(raws [][]byte) []Result {
 			if r.Err == nil {
 				ok = append(ok, txs[i])
 				if _, pending := p.byHash[r.Hash]; pending { // not taken by a block already
-					p.local[r.Hash] = now
+					p.markGossiped(r.Hash, now)
 				}
 			}
 		}
@@ -174,20 +184,35 @@ func (p *Pool) Regossip(now time.Time) int {
 		return 0
 	}
 	var due []*types.Tx
-	for h, last := range p.local {
-		if len(due) == RegossipBatch {
-			break
+	for p.localH < len(p.localQ) && len(due) < RegossipBatch {
+		e := p.localQ[p.localH]
+		if last, ok := p.local[e.hash]; !ok || !last.Equal(e.at) {
+			p.localH++ // gone from the pool, or gossiped again since
+			continue
 		}
-		if now.Sub(last) >= every {
-			p.local[h] = now
-			due = append(due, p.queue[p.byHash[h]])
+		if now.Sub(e.at) < every {
+			break // the rest were gossiped later still
 		}
+		p.localH++
+		p.markGossiped(e.hash, now)
+		due = append(due, p.queue[p.byHash[e.hash]])
+	}
+	if p.localH > len(p.localQ)/2 { // drop the consumed half
+		p.localQ = append(p.localQ[:0], p.localQ[p.localH:]...)
+		p.localH = 0
 	}
 	p.mu.Unlock()
 	if len(due) > 0 {
 		gossip(due)
 	}
 	return len(due)
+}
+
+// markGossiped records that the local transaction hash was gossiped at
+// now. The caller holds p.mu.
+func (p *Pool) markGossiped(hash common.Hash, now time.Time) {
+	p.local[hash] = now
+	p.localQ = append(p.localQ, gossiped{hash, now})
 }
 
 // Add admits already decoded transactions (their cached senders are trusted
