@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/big"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -168,10 +169,11 @@ func netUpCmd() *cobra.Command {
 				return err
 			}
 			for _, name := range processOrder(c) {
-				if err := startProcess(dir, self, name, c.Processes[name]); err != nil {
+				exited, err := startProcess(dir, self, name, c.Processes[name])
+				if err != nil {
 					return err
 				}
-				if err := waitReady(c, name); err != nil {
+				if err := waitReady(c, name, exited); err != nil {
 					return fmt.Errorf("%s did not come up (see %s): %w", name, filepath.Join(dir, "logs", name+".log"), err)
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "started %s\n", name)
@@ -181,18 +183,21 @@ func netUpCmd() *cobra.Command {
 	}
 }
 
-func startProcess(dir, self, name, cfg string) error {
+// startProcess starts one process of the consortium in the background.
+// exited reports its exit while this command runs (it does not hold the
+// process: that outlives it).
+func startProcess(dir, self, name, cfg string) (exited <-chan error, err error) {
 	if pid, ok := runningPID(dir, name); ok {
-		return fmt.Errorf("%s is already running (pid %d)", name, pid)
+		return nil, fmt.Errorf("%s is already running (pid %d)", name, pid)
 	}
 	for _, d := range []string{"logs", "run"} {
 		if err := os.MkdirAll(filepath.Join(dir, d), 0o755); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	logf, err := os.OpenFile(filepath.Join(dir, "logs", name+".log"), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer logf.Close()
 	sub := "node"
@@ -204,9 +209,11 @@ func startProcess(dir, self, name, cfg string) error {
 	p.Stdout, p.Stderr = logf, logf
 	p.SysProcAttr = &syscall.SysProcAttr{Setsid: true} // outlive this command
 	if err := p.Start(); err != nil {
-		return err
+		return nil, err
 	}
-	return os.WriteFile(filepath.Join(dir, "run", name+".pid"), []byte(strconv.Itoa(p.Process.Pid)), 0o644)
+	done := make(chan error, 1)
+	go func() { done <- p.Wait() }()
+	return done, os.WriteFile(filepath.Join(dir, "run", name+".pid"), []byte(strconv.Itoa(p.Process.Pid)), 0o644)
 }
 
 func runningPID(dir, name string) (int, bool) {
@@ -221,9 +228,11 @@ func runningPID(dir, name string) (int, bool) {
 	return pid, syscall.Kill(pid, 0) == nil
 }
 
-// waitReady waits for a chain's node to answer; the relay and router are
-// given a moment to connect.
-func waitReady(c *Consortium, name string) error {
+// waitReady waits for a chain's node to answer, and for the router to
+// accept connections on its gRPC and HTTP ports; the relay, which listens on
+// nothing, must still be running after a moment. A process that exits (a
+// port taken, a bad config) is reported at once rather than after the wait.
+func waitReady(c *Consortium, name string, exited <-chan error) error {
 	addr, chainID := "", ""
 	for _, ch := range append([]NetChain{c.Hub}, c.Users...) {
 		for _, nd := range ch.Nodes {
@@ -232,21 +241,57 @@ func waitReady(c *Consortium, name string) error {
 			}
 		}
 	}
+	var gone error // sticky: exited reports once
+	alive := func() error {
+		if gone == nil {
+			select {
+			case err := <-exited:
+				gone = fmt.Errorf("%s exited (%v)", name, err)
+			default:
+			}
+		}
+		return gone
+	}
+	deadline := time.Now().Add(30 * time.Second)
 	if addr == "" {
+		var ports []string
+		if name == "router" {
+			ports = []string{c.Router, c.RouterAPI}
+		}
 		time.Sleep(500 * time.Millisecond)
-		return nil
+		for {
+			err := alive()
+			for _, p := range ports {
+				if err != nil {
+					break
+				}
+				var conn net.Conn
+				if conn, err = net.DialTimeout("tcp", p, time.Second); err == nil {
+					conn.Close()
+				}
+			}
+			if err == nil || time.Now().After(deadline) {
+				return err
+			}
+			if err := alive(); err != nil {
+				return err
+			}
+			time.Sleep(200 * time.Millisecond)
+		}
 	}
 	cl, err := client.Dial(addr, chainID)
 	if err != nil {
 		return err
 	}
 	defer cl.Close()
-	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
 		_, err := cl.Head(ctx)
 		cancel()
 		if err == nil || time.Now().After(deadline) {
+			return err
+		}
+		if err := alive(); err != nil {
 			return err
 		}
 		time.Sleep(200 * time.Millisecond)

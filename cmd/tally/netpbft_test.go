@@ -155,7 +155,7 @@ func restart(t *testing.T, dir, name string) {
 	var cons Consortium
 	b, _ := os.ReadFile(filepath.Join(dir, "consortium.toml"))
 	toml.Unmarshal(b, &cons)
-	if err := startProcess(dir, netBinPath, name, cons.Processes[name]); err != nil {
+	if _, err := startProcess(dir, netBinPath, name, cons.Processes[name]); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"crypto/rand"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -49,27 +50,55 @@ func routerCmd() *cobra.Command {
 	return cmd
 }
 
+// serveRouter listens on both addresses before it serves anything, so a
+// port that is taken fails the start, and it stops when a server fails.
 func serveRouter(ctx context.Context, r *router.Router, cfg *router.Config, log *slog.Logger) error {
 	srv := router.NewServer(r)
 	lis, err := net.Listen("tcp", cfg.GRPCAddr)
 	if err != nil {
-		return err
+		return fmt.Errorf("router gRPC address: %w", err)
 	}
+	var hlis net.Listener
+	if cfg.HTTPAddr != "" {
+		if hlis, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+			lis.Close()
+			return fmt.Errorf("router HTTP address: %w", err)
+		}
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	failed := make(chan error, 2)
 	gs := grpc.NewServer(grpc.WaitForHandlers(true))
 	pb.RegisterRouterServer(gs, srv)
-	go gs.Serve(lis)
+	go func() {
+		if err := gs.Serve(lis); err != nil {
+			failed <- fmt.Errorf("router gRPC server: %w", err)
+		}
+	}()
 	defer gs.Stop()
-	if cfg.HTTPAddr != "" {
-		hs := &http.Server{Addr: cfg.HTTPAddr, Handler: router.HTTPHandler(srv), ReadHeaderTimeout: 10 * time.Second}
-		go hs.ListenAndServe()
+	if hlis != nil {
+		hs := &http.Server{Handler: router.HTTPHandler(srv), ReadHeaderTimeout: 10 * time.Second}
+		go func() {
+			if err := hs.Serve(hlis); !errors.Is(err, http.ErrServerClosed) {
+				failed <- fmt.Errorf("router HTTP server: %w", err)
+			}
+		}()
 		defer hs.Close()
 	}
 	log.Info("router started", "grpc", lis.Addr().String(), "http", cfg.HTTPAddr, "hub", cfg.Hub.ChainID, "chains", len(cfg.Chains))
-	err = r.Run(ctx)
-	if ctx.Err() != nil {
-		return nil
+	ran := make(chan error, 1)
+	go func() { ran <- r.Run(ctx) }()
+	select {
+	case err := <-failed:
+		cancel()
+		<-ran
+		return err
+	case err := <-ran:
+		if ctx.Err() != nil {
+			return nil
+		}
+		return err
 	}
-	return err
 }
 
 func payCmd() *cobra.Command {
