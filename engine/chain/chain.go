@@ -74,14 +74,10 @@ func Open(db storage.DB, gen *Genesis, x *exec.Executor, log *slog.Logger) (*Cha
 }
 
 func (c *Chain) loadOrInit() error {
-	v, err := c.db.Get(storage.KeyHead)
+	height, hash, err := storage.ReadHead(c.db)
 	if errors.Is(err, storage.ErrNotFound) {
 		return c.writeGenesis()
 	}
-	if err != nil {
-		return err
-	}
-	height, hash, err := storage.DecodeHead(v)
 	if err != nil {
 		return err
 	}

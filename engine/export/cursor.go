@@ -43,14 +43,10 @@ func writeCursor(db storage.DB, h uint64) error {
 // (an operator re-filling topics that were lost or recreated). It returns
 // the cursor it replaced.
 func Rewind(db storage.DB, from uint64) (prev uint64, prevOK bool, err error) {
-	v, err := db.Get(storage.KeyHead)
+	head, _, err := storage.ReadHead(db)
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, false, errors.New("export.kafka: the chain has no blocks: nothing to export again")
 	}
-	if err != nil {
-		return 0, false, err
-	}
-	head, _, err := storage.DecodeHead(v)
 	if err != nil {
 		return 0, false, err
 	}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"path/filepath"
 
 	"github.com/tallyhq/tally/engine/chain"
 	"github.com/tallyhq/tally/engine/export"
@@ -29,11 +28,13 @@ type ExportCursor struct {
 func ExportCursors(cfg *Config) ([]ExportCursor, error) {
 	var out []ExportCursor
 	for _, cc := range cfg.Chains {
-		var c ExportCursor
-		err := withChainDB(cfg, cc, func(id string, db storage.DB) error {
-			c.Chain = id
-			var err error
-			if c.Head, err = headOf(db); err != nil {
+		id, err := hostedChainID(cc)
+		if err != nil {
+			return nil, err
+		}
+		c := ExportCursor{Chain: id}
+		err = withChainDB(cfg, id, func(db storage.DB) error {
+			if c.Head, _, err = storage.ReadHead(db); err != nil {
 				return err
 			}
 			c.Exported, c.Started, err = export.ReadCursor(db)
@@ -51,70 +52,56 @@ func ExportCursors(cfg *Config) ([]ExportCursor, error) {
 // height from (see export.Rewind), and returns the cursor as it was. The
 // node must be stopped.
 func RewindExport(cfg *Config, chainID string, from uint64) (ExportCursor, error) {
-	var c ExportCursor
-	found := false
+	c := ExportCursor{Chain: chainID}
 	for _, cc := range cfg.Chains {
-		gen, err := chain.LoadGenesis(cc.Genesis)
+		id, err := hostedChainID(cc)
 		if err != nil {
-			return c, fmt.Errorf("chain genesis %s: %w", cc.Genesis, err)
+			return c, err
 		}
-		if gen.ChainID != chainID {
+		if id != chainID {
 			continue
 		}
-		found = true
-		err = withChainDB(cfg, cc, func(id string, db storage.DB) error {
-			c.Chain = id
-			var err error
-			if c.Head, err = headOf(db); err != nil {
+		err = withChainDB(cfg, id, func(db storage.DB) error {
+			if c.Head, _, err = storage.ReadHead(db); err != nil {
 				return err
 			}
 			c.Exported, c.Started, err = export.Rewind(db, from)
 			return err
 		})
-		if err != nil {
-			return c, err
-		}
+		return c, err
 	}
-	if !found {
-		return c, fmt.Errorf("%w: the node hosts no chain %q", ErrConfig, chainID)
-	}
-	return c, nil
+	return c, fmt.Errorf("%w: the node hosts no chain %q", ErrConfig, chainID)
 }
 
-// withChainDB runs f on the database of the chain cc configures, which
-// must exist (the node has run): offline tools never create one.
-func withChainDB(cfg *Config, cc ChainConfig, f func(chainID string, db storage.DB) error) error {
+// hostedChainID is the id of the chain cc configures, from its genesis.
+func hostedChainID(cc ChainConfig) (string, error) {
 	gen, err := chain.LoadGenesis(cc.Genesis)
 	if err != nil {
-		return fmt.Errorf("chain genesis %s: %w", cc.Genesis, err)
+		return "", fmt.Errorf("chain genesis %s: %w", cc.Genesis, err)
 	}
-	dir := filepath.Join(cfg.DataDir, "chains", gen.ChainID)
+	return gen.ChainID, nil
+}
+
+// withChainDB runs f on the database of chain id, which must exist (the
+// node has run): offline tools never create one.
+func withChainDB(cfg *Config, id string, f func(db storage.DB) error) error {
+	dir := chainDir(cfg.DataDir, id)
 	if _, err := os.Stat(dir); err != nil {
-		return fmt.Errorf("chain %s: no database at %s (has the node run?): %w", gen.ChainID, dir, err)
+		return fmt.Errorf("chain %s: no database at %s (has the node run?): %w", id, dir, err)
 	}
 	db, err := storage.OpenBadger(dir, storage.DefaultBadgerOptions())
 	if err != nil {
-		return fmt.Errorf("chain %s database %s (stop the node first): %w", gen.ChainID, dir, err)
+		return fmt.Errorf("chain %s database %s (stop the node first): %w", id, dir, err)
 	}
-	err = f(gen.ChainID, db)
+	err = f(db)
 	if cerr := db.Close(); err == nil {
 		err = cerr
 	}
+	if errors.Is(err, storage.ErrNotFound) {
+		err = errors.New("the database holds no chain")
+	}
 	if err != nil {
-		return fmt.Errorf("chain %s: %w", gen.ChainID, err)
+		return fmt.Errorf("chain %s: %w", id, err)
 	}
 	return nil
-}
-
-// headOf reads the committed height from a chain's database.
-func headOf(db storage.DB) (uint64, error) {
-	v, err := db.Get(storage.KeyHead)
-	if errors.Is(err, storage.ErrNotFound) {
-		return 0, errors.New("the database holds no chain")
-	}
-	if err != nil {
-		return 0, err
-	}
-	h, _, err := storage.DecodeHead(v)
-	return h, err
 }

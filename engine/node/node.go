@@ -180,6 +180,9 @@ func readPassword(cc ChainConfig) (string, error) {
 	return strings.TrimRight(string(b), "\r\n"), nil
 }
 
+// chainDir is where a hosted chain's database lives.
+func chainDir(dataDir, chainID string) string { return filepath.Join(dataDir, "chains", chainID) }
+
 func (n *Node) openGroup(cc ChainConfig) error {
 	gen, err := chain.LoadGenesis(cc.Genesis)
 	if err != nil {
@@ -196,7 +199,7 @@ func (n *Node) openGroup(cc ChainConfig) error {
 	if err != nil {
 		return fmt.Errorf("chain %s key %s: %w", gen.ChainID, cc.KeyFile, err)
 	}
-	db, err := storage.OpenBadger(filepath.Join(n.cfg.DataDir, "chains", gen.ChainID), storage.DefaultBadgerOptions())
+	db, err := storage.OpenBadger(chainDir(n.cfg.DataDir, gen.ChainID), storage.DefaultBadgerOptions())
 	if err != nil {
 		return fmt.Errorf("chain %s database: %w", gen.ChainID, err)
 	}

@@ -16,7 +16,10 @@ type memoryDB struct {
 	mu     sync.RWMutex
 	closed bool
 	kv     map[string][]byte
-	shared bool // a snapshot holds kv: the next commit writes to a copy
+	// snaps counts the unreleased snapshots that hold kv: while there are
+	// any, the next commit writes to a copy (and kv's generation moves on).
+	snaps int
+	gen   uint64
 }
 
 // NewMemory returns an empty in-memory database with the same semantics and
@@ -120,8 +123,8 @@ func (m *memoryDB) commit(ops []op) error {
 	if m.closed {
 		return ErrClosed
 	}
-	if m.shared { // copy on write: a snapshot keeps the map it took
-		m.kv, m.shared = maps.Clone(m.kv), false
+	if m.snaps > 0 { // copy on write: a snapshot keeps the map it took
+		m.kv, m.snaps, m.gen = maps.Clone(m.kv), 0, m.gen+1
 	}
 	for _, o := range ops {
 		if o.del {
@@ -149,6 +152,7 @@ func (m *memoryDB) Close() error {
 type memorySnapshot struct {
 	m        *memoryDB
 	kv       map[string][]byte
+	gen      uint64 // the generation of the database's map that kv is
 	released atomic.Bool
 }
 
@@ -158,8 +162,8 @@ func (m *memoryDB) Snapshot() (Snapshot, error) {
 	if m.closed {
 		return nil, ErrClosed
 	}
-	m.shared = true
-	return &memorySnapshot{m: m, kv: m.kv}, nil
+	m.snaps++
+	return &memorySnapshot{m: m, kv: m.kv, gen: m.gen}, nil
 }
 
 func (s *memorySnapshot) check() error {
@@ -201,4 +205,15 @@ func (s *memorySnapshot) Iterate(prefix, start []byte, fn func(key, value []byte
 	return iterPairs(matchingIn(s.kv, prefix, seekKey(prefix, start)), fn)
 }
 
-func (s *memorySnapshot) Release() { s.released.Store(true) }
+// Release lets the database write in place again once no snapshot holds
+// its current map.
+func (s *memorySnapshot) Release() {
+	if s.released.Swap(true) {
+		return
+	}
+	s.m.mu.Lock()
+	defer s.m.mu.Unlock()
+	if s.gen == s.m.gen {
+		s.m.snaps--
+	}
+}

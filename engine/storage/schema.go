@@ -120,6 +120,16 @@ func DecodeHead(v []byte) (uint64, common.Hash, error) {
 	return binary.BigEndian.Uint64(v), common.BytesToHash(v[8:]), nil
 }
 
+// ReadHead reads the "m/head" record of a chain's database: the committed
+// height and its block hash, or ErrNotFound when no chain was written.
+func ReadHead(r Reader) (uint64, common.Hash, error) {
+	v, err := r.Get(KeyHead)
+	if err != nil {
+		return 0, common.Hash{}, err
+	}
+	return DecodeHead(v)
+}
+
 // EncodeHeight encodes a height value.
 func EncodeHeight(h uint64) []byte { return binary.BigEndian.AppendUint64(nil, h) }
 

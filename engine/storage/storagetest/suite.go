@@ -48,6 +48,7 @@ func Run(t *testing.T, open func(t *testing.T) storage.DB) {
 		{"SnapshotIsolation", testSnapshotIsolation},
 		{"SnapshotConcurrentReaders", testSnapshotConcurrentReaders},
 		{"SnapshotReleaseAndClose", testSnapshotReleaseAndClose},
+		{"SnapshotOutlivesAnother", testSnapshotOutlivesAnother},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -762,4 +763,24 @@ func testSnapshotReleaseAndClose(t *testing.T, db storage.DB) {
 	if _, err := db.Snapshot(); !errors.Is(err, storage.ErrClosed) {
 		t.Fatalf("Snapshot of a closed database: %v", err)
 	}
+}
+
+// testSnapshotOutlivesAnother: releasing one snapshot leaves another taken
+// at the same moment isolated, through several commits.
+func testSnapshotOutlivesAnother(t *testing.T, db storage.DB) {
+	put(t, db, "a", "1")
+	first, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	second, err := db.Snapshot()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer second.Release()
+	first.Release()
+	put(t, db, "a", "2")
+	put(t, db, "a", "3")
+	expect(t, second, "a", []byte("1"))
+	expect(t, db, "a", []byte("3"))
 }
