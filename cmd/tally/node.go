@@ -15,6 +15,7 @@ import (
 
 	"github.com/tallyhq/tally/engine/chain"
 	"github.com/tallyhq/tally/engine/crypto"
+	"github.com/tallyhq/tally/engine/gcpolicy"
 	"github.com/tallyhq/tally/engine/node"
 	"github.com/tallyhq/tally/engine/system"
 	"github.com/tallyhq/tally/relay"
@@ -71,6 +72,11 @@ func runNode(cfg *node.Config) error {
 	if err != nil {
 		return err
 	}
+	gc, err := gcpolicy.Apply(cfg.Runtime, gcpolicy.Host{})
+	if err != nil {
+		return err
+	}
+	log.Info("collector pacing", "policy", gc.String())
 	n, err := node.New(cfg, node.Options{Logger: log, Executor: relay.Executor})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/tallyhq/tally/engine/gcpolicy"
 	"github.com/tallyhq/tally/simulation"
 )
 
@@ -36,9 +37,14 @@ func simCmd() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			gc, err := gcpolicy.Apply(gcpolicy.Default(), gcpolicy.Host{}) // the nodes' pacing
+			if err != nil {
+				return err
+			}
 			var progress io.Writer // a nil interface, not a typed nil, when quiet
 			if !quiet {
 				progress = os.Stderr
+				fmt.Fprintf(os.Stderr, "collector pacing as a node's: %s\n", gc)
 				fmt.Fprintf(os.Stderr, "starting %d user chains + hub (%d validators each), %d users, %d merchants, %s of load...\n",
 					cfg.Chains, cfg.Validators, cfg.Users, cfg.Merchants, cfg.Duration)
 			}
@@ -80,6 +86,9 @@ func capacityCmd() *cobra.Command {
 		Use:   "capacity",
 		Short: "Measure one chain's capacity, then 1, 2, 4 … chains at a fixed per-chain load against the capacity model",
 		RunE: func(cmd *cobra.Command, _ []string) error {
+			if _, err := gcpolicy.Apply(gcpolicy.Default(), gcpolicy.Host{}); err != nil { // the nodes' pacing
+				return err
+			}
 			rep, err := simulation.MeasureCapacity(context.Background(), cfg, perChain, counts, hub)
 			if err != nil {
 				return err

@@ -14,6 +14,7 @@ import (
 
 	"github.com/tallyhq/tally/engine/crypto"
 	"github.com/tallyhq/tally/engine/exec"
+	"github.com/tallyhq/tally/engine/gcpolicy"
 	"github.com/tallyhq/tally/engine/ledger"
 	"github.com/tallyhq/tally/engine/state"
 	"github.com/tallyhq/tally/engine/storage"
@@ -101,7 +102,24 @@ func BenchmarkBlock10k(b *testing.B) {
 // chain does, from badger through one snapshot per block ("badger": the
 // accounts committed to a database on disk, which the executor reads
 // through state.Reader like the chain's).
+//
+// Each runs with the collector paced as the process started ("gc=go":
+// GOGC=100 unless the environment sets it) and as a node paces it
+// ("gc=node": gcpolicy.Default, which tally node and tally sim apply).
 func BenchmarkSpeedup10k(b *testing.B) {
+	started := gcpolicy.Current()
+	defer gcpolicy.Restore(started)
+	pacings := []struct {
+		name  string
+		apply func()
+	}{
+		{"gc=go", func() { gcpolicy.Restore(started) }},
+		{"gc=node", func() {
+			if _, err := gcpolicy.Apply(gcpolicy.Default(), gcpolicy.Host{Getenv: func(string) string { return "" }}); err != nil {
+				b.Fatal(err)
+			}
+		}},
+	}
 	for _, backend := range []string{"memory", "badger"} {
 		for _, hot := range []bool{false, true} {
 			name, base, txs, senders, x, bc := benchSetup(hot)
@@ -141,16 +159,19 @@ func BenchmarkSpeedup10k(b *testing.B) {
 				}
 				return time.Since(t0).Seconds() / 3
 			}
-			b.Run(backend+"/"+name, func(b *testing.B) {
-				var ser, par, ratio []float64
-				for b.Loop() {
-					s, p := timed(serial), timed(parallel)
-					ser, par, ratio = append(ser, s), append(par, p), append(ratio, s/p)
-				}
-				b.ReportMetric(median(ser)*1e3, "serial-ms")
-				b.ReportMetric(median(par)*1e3, "parallel-ms")
-				b.ReportMetric(median(ratio), "speedup")
-			})
+			for _, pacing := range pacings {
+				b.Run(backend+"/"+name+"/"+pacing.name, func(b *testing.B) {
+					pacing.apply()
+					var ser, par, ratio []float64
+					for b.Loop() {
+						s, p := timed(serial), timed(parallel)
+						ser, par, ratio = append(ser, s), append(par, p), append(ratio, s/p)
+					}
+					b.ReportMetric(median(ser)*1e3, "serial-ms")
+					b.ReportMetric(median(par)*1e3, "parallel-ms")
+					b.ReportMetric(median(ratio), "speedup")
+				})
+			}
 		}
 	}
 }

@@ -13,6 +13,7 @@ import (
 	craft "github.com/tallyhq/tally/engine/consensus/raft"
 	"github.com/tallyhq/tally/engine/consensus/solo"
 	"github.com/tallyhq/tally/engine/export"
+	"github.com/tallyhq/tally/engine/gcpolicy"
 	"github.com/tallyhq/tally/engine/txpool"
 )
 
@@ -32,6 +33,9 @@ type Config struct {
 	Chains []ChainConfig `toml:"chains"`
 	// Export publishes every hosted chain's blocks, receipts and events.
 	Export ExportConfig `toml:"export"`
+	// Runtime sets the Go collector's pacing (see engine/gcpolicy); zero
+	// fields take defaults.
+	Runtime gcpolicy.Config `toml:"runtime"`
 }
 
 // ExportConfig is the `[export]` table.
@@ -136,6 +140,7 @@ func (c *Config) resolve(dir string) {
 	c.DataDir = abs(c.DataDir)
 	c.P2P.TLSDir = abs(c.P2P.TLSDir)
 	c.Export.Kafka.Resolve(dir)
+	c.Runtime = c.Runtime.WithDefaults()
 	for i := range c.Chains {
 		ch := &c.Chains[i]
 		ch.Genesis, ch.KeyFile, ch.PasswordFile = abs(ch.Genesis), abs(ch.KeyFile), abs(ch.PasswordFile)
@@ -170,6 +175,9 @@ func (c *Config) Validate() error {
 		}
 	}
 	if err := c.Export.Kafka.Validate(); err != nil {
+		return fmt.Errorf("%w: %v", ErrConfig, err)
+	}
+	if err := c.Runtime.WithDefaults().Validate(); err != nil {
 		return fmt.Errorf("%w: %v", ErrConfig, err)
 	}
 	return nil

@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tallyhq/tally/engine/gcpolicy"
 	"github.com/tallyhq/tally/engine/node"
 	"github.com/tallyhq/tally/engine/txpool"
 )
@@ -32,6 +33,34 @@ func TestPoolConfigFields(t *testing.T) {
 	}
 	for _, bad := range []string{"regossip_ms = -7", "regossip_ms = 99999999", "max_txs = -1", "regossip_ms = \"soon\""} {
 		if _, err := load(bad); !errors.Is(err, node.ErrConfig) {
+			t.Errorf("%s: %v, want a config error", bad, err)
+		}
+	}
+}
+
+// TestRuntimeConfig: the [runtime] table takes the collector's pacing;
+// absent, or with one field set, the others are the defaults; garbage is a
+// configuration error.
+func TestRuntimeConfig(t *testing.T) {
+	dir := t.TempDir()
+	load := func(table string) (*node.Config, error) {
+		path := filepath.Join(dir, "node.toml")
+		mustWrite(t, path, []byte("data_dir = \"d\"\n[[chains]]\ngenesis = \"g.toml\"\nkey_file = \"v.key\"\n"+table+"\n"))
+		return node.LoadConfig(path)
+	}
+	cfg, err := load("")
+	if err != nil || cfg.Runtime != gcpolicy.Default() {
+		t.Fatalf("no [runtime]: %v %+v", err, cfg)
+	}
+	cfg, err = load("[runtime]\nmemory_limit = \"6GiB\"")
+	if err != nil || cfg.Runtime.GCPercent != gcpolicy.DefaultGCPercent || cfg.Runtime.MemoryLimit != "6GiB" {
+		t.Fatalf("memory_limit alone: %v %+v", err, cfg)
+	}
+	if cfg, err = load("[runtime]\ngc_percent = 150"); err != nil || cfg.Runtime.GCPercent != 150 || cfg.Runtime.MemoryLimit != "auto" {
+		t.Fatalf("gc_percent alone: %v %+v", err, cfg)
+	}
+	for _, bad := range []string{"gc_percent = -5", "gc_percent = \"lots\"", "memory_limit = \"6GB\"", "memory_limit = 6", "gc_percent = -1\nmemory_limit = \"off\"", "heap = 1"} {
+		if _, err := load("[runtime]\n" + bad); !errors.Is(err, node.ErrConfig) {
 			t.Errorf("%s: %v, want a config error", bad, err)
 		}
 	}
