@@ -12,6 +12,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -423,7 +424,17 @@ func TestNodeOverGRPC(t *testing.T) {
 	if err != nil || resp.StatusCode != 200 {
 		t.Fatalf("metrics: %v", err)
 	}
+	body, err := io.ReadAll(resp.Body)
 	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The blocks read the accounts through the chain's state cache, which
+	// keeps what they read and wrote.
+	entries := regexp.MustCompile(`(?m)^tally_state_cache_entries\{chain="` + gen.ChainID + `"\} ([0-9.e+]+)$`).FindSubmatch(body)
+	if entries == nil || string(entries[1]) == "0" || !bytes.Contains(body, []byte("tally_state_cache_misses_total{chain=")) {
+		t.Fatalf("no state cache in /metrics:\n%s", body)
+	}
 }
 
 // TestClientBlockLimitFitsWindow: tx_window is a chain setting (1 to

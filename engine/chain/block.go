@@ -89,7 +89,7 @@ func (c *Chain) execute(parent *types.Header, txs []*types.Tx, senders []common.
 		return nil, fmt.Errorf("execute block %d: %w", height, err)
 	}
 	defer snap.Release()
-	blk := state.NewBlock(dbState{snap})
+	blk := state.NewBlock(c.stateAt(parent.Height, snap))
 	curVals := blk.Get([]byte(KeyValidators))
 	receipts, err := c.runTxs(bc, blk, txs, senders)
 	if err != nil {

@@ -44,6 +44,10 @@ type Chain struct {
 	genesisHeader  *types.Header
 	genesisChanges []state.Change
 
+	// cache holds recently read and written state of the head for block
+	// execution (nil: off); Commit keeps it at the head.
+	cache *state.Cache
+
 	mu      sync.RWMutex
 	head    *types.Header
 	nonces  *nonceSet
@@ -51,13 +55,35 @@ type Chain struct {
 	headSig chan struct{} // closed and replaced on every commit
 }
 
+// DefaultStateCacheBytes bounds a chain's state cache unless
+// WithStateCache says otherwise.
+const DefaultStateCacheBytes = 64 << 20
+
+// Option adjusts a chain at Open.
+type Option func(*Chain)
+
+// WithStateCache bounds the chain's state cache to about maxBytes; 0 or
+// less turns it off (every state read of a block goes to the database).
+func WithStateCache(maxBytes int64) Option {
+	return func(c *Chain) {
+		c.cache = nil
+		if maxBytes > 0 {
+			c.cache = state.NewCache(maxBytes)
+		}
+	}
+}
+
 // Open opens db for gen, writing the genesis block on first start.
-func Open(db storage.DB, gen *Genesis, x *exec.Executor, log *slog.Logger) (*Chain, error) {
+func Open(db storage.DB, gen *Genesis, x *exec.Executor, log *slog.Logger, opts ...Option) (*Chain, error) {
 	if err := gen.Validate(); err != nil {
 		return nil, err
 	}
 	c := &Chain{db: db, suite: gen.SuiteOf(), genesis: gen, exec: x, nonces: newNonceSet(),
-		log: log.With("chain", gen.ChainID), headSig: make(chan struct{})}
+		log: log.With("chain", gen.ChainID), headSig: make(chan struct{}),
+		cache: state.NewCache(DefaultStateCacheBytes)}
+	for _, o := range opts {
+		o(c)
+	}
 	changes, err := gen.changes(x)
 	if err != nil {
 		return nil, err // a setup call fails: say so before touching the database
@@ -68,6 +94,9 @@ func Open(db storage.DB, gen *Genesis, x *exec.Executor, log *slog.Logger) (*Cha
 	}
 	if err := c.loadNonces(); err != nil {
 		return nil, err
+	}
+	if c.cache != nil {
+		c.cache.Reset(c.head.Height)
 	}
 	c.log.Info("chain open", "height", c.head.Height, "hash", c.head.Hash(c.suite))
 	return c, nil
@@ -182,6 +211,25 @@ func (c *Chain) Halted() error {
 	c.mu.RLock()
 	defer c.mu.RUnlock()
 	return c.halted
+}
+
+// stateAt reads the state of height, which snap must hold, through the
+// state cache when the chain has one.
+func (c *Chain) stateAt(height uint64, snap storage.Reader) state.Reader {
+	if c.cache == nil {
+		return dbState{snap}
+	}
+	return c.cache.Reader(height, dbState{snap})
+}
+
+// StateCacheStats returns the state reads of block execution that went to
+// the database, and the state cache's entries and approximate bytes (zeros
+// when the chain has no cache).
+func (c *Chain) StateCacheStats() (misses uint64, entries int, bytes int64) {
+	if c.cache == nil {
+		return 0, 0, 0
+	}
+	return c.cache.Stats()
 }
 
 // StateReader reads committed state at the head.

@@ -23,6 +23,7 @@ import (
 )
 
 type fixture struct {
+	opts   []chain.Option // for chain.Open
 	t      *testing.T
 	suite  crypto.Suite
 	val    crypto.PrivateKey
@@ -55,7 +56,7 @@ func newFixture(t *testing.T, suite crypto.Suite) *fixture {
 }
 
 func (f *fixture) open() {
-	c, err := chain.Open(f.db, f.gen, newExecutor(), slog.New(slog.DiscardHandler))
+	c, err := chain.Open(f.db, f.gen, newExecutor(), slog.New(slog.DiscardHandler), f.opts...)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -26,7 +26,13 @@ func (c *Chain) Commit(e *Executed, cert *types.Certificate) error {
 		err = b.Commit()
 	}
 	if err != nil {
+		if c.cache != nil {
+			c.cache.Invalidate() // the database's state is in doubt
+		}
 		return c.halt(fmt.Errorf("commit block %d: %w", h.Height, err))
+	}
+	if c.cache != nil {
+		c.cache.Apply(h.Height, e.Changes) // before the head moves: the next block reads through it
 	}
 	c.advance(e)
 	return nil

@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/holiman/uint256"
 
+	"github.com/tallyhq/tally/engine/chain"
 	"github.com/tallyhq/tally/engine/crypto"
 	"github.com/tallyhq/tally/engine/exec"
 	"github.com/tallyhq/tally/engine/gcpolicy"
@@ -98,10 +99,12 @@ func BenchmarkBlock10k(b *testing.B) {
 // and the median of the per-iteration ratios (serial/parallel, "speedup").
 // Run it with -benchtime Nx (N ≥ 10).
 //
-// The block reads its state from a map in memory ("memory"), or, as a
-// chain does, from badger through one snapshot per block ("badger": the
-// accounts committed to a database on disk, which the executor reads
-// through state.Reader like the chain's).
+// The block reads its state from a map in memory ("memory"); from badger
+// through one snapshot per block ("badger": the accounts committed to a
+// database on disk, read through state.Reader like the chain's, as a chain
+// reads accounts it has not touched lately); or, as a chain reads accounts
+// it has, through the chain's state cache in front of that snapshot
+// ("cached": warm after the first run).
 //
 // Each runs with the collector paced as the process started ("gc=go":
 // GOGC=100 unless the environment sets it) and as a node paces it
@@ -120,16 +123,21 @@ func BenchmarkSpeedup10k(b *testing.B) {
 			}
 		}},
 	}
-	for _, backend := range []string{"memory", "badger"} {
+	for _, backend := range []string{"memory", "badger", "cached"} {
 		for _, hot := range []bool{false, true} {
 			name, base, txs, senders, x, bc := benchSetup(hot)
 			read := func() (state.Reader, func()) { return base, func() {} }
-			if backend == "badger" {
+			if backend != "memory" {
 				db := badgerState(b, base)
+				cache := state.NewCache(chain.DefaultStateCacheBytes)
+				cache.Reset(0)
 				read = func() (state.Reader, func()) {
 					snap, err := db.Snapshot()
 					if err != nil {
 						b.Fatal(err)
+					}
+					if backend == "cached" {
+						return cache.Reader(0, snapReader{snap}), snap.Release
 					}
 					return snapReader{snap}, snap.Release
 				}

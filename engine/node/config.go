@@ -10,6 +10,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
+	"github.com/tallyhq/tally/engine/chain"
 	craft "github.com/tallyhq/tally/engine/consensus/raft"
 	"github.com/tallyhq/tally/engine/consensus/solo"
 	"github.com/tallyhq/tally/engine/export"
@@ -93,6 +94,21 @@ type ChainConfig struct {
 	Raft craft.Config `toml:"raft"`
 	// Validators maps the chain's validators to p2p nodes (multi-validator chains).
 	Validators []ValidatorPeer `toml:"validators"`
+	// StateCacheMB bounds the cache of recently read and written state in
+	// front of the chain's database, which block execution reads through
+	// (0: chain.DefaultStateCacheBytes; -1: no cache).
+	StateCacheMB int `toml:"state_cache_mb"`
+}
+
+// StateCacheBytes is the state cache's bound in bytes (0: none).
+func (c ChainConfig) StateCacheBytes() int64 {
+	switch {
+	case c.StateCacheMB == 0:
+		return chain.DefaultStateCacheBytes
+	case c.StateCacheMB < 0:
+		return 0
+	}
+	return int64(c.StateCacheMB) << 20
 }
 
 // Tick is the consensus tick as a duration.
@@ -189,6 +205,9 @@ func (ch ChainConfig) validate() error {
 	}
 	if ch.TickMs < 1 || ch.TickMs > 10_000 {
 		return fmt.Errorf("tick_ms %d out of range [1, 10000]", ch.TickMs)
+	}
+	if ch.StateCacheMB < -1 || ch.StateCacheMB > 1<<20 {
+		return fmt.Errorf("state_cache_mb %d out of range: -1 (off), 0 (default) or up to 1048576", ch.StateCacheMB)
 	}
 	if err := ch.Solo.Validate(); err != nil {
 		return err

@@ -6,20 +6,27 @@ import (
 	"testing"
 	"time"
 
+	"github.com/tallyhq/tally/engine/chain"
 	"github.com/tallyhq/tally/engine/gcpolicy"
 	"github.com/tallyhq/tally/engine/node"
 	"github.com/tallyhq/tally/engine/txpool"
 )
 
+// configLoader returns a function that loads a node.toml of one chain,
+// whose table ends with prefix and the function's argument.
+func configLoader(t *testing.T, prefix string) func(string) (*node.Config, error) {
+	dir := t.TempDir()
+	return func(rest string) (*node.Config, error) {
+		path := filepath.Join(dir, "node.toml")
+		mustWrite(t, path, []byte("data_dir = \"d\"\n[[chains]]\ngenesis = \"g.toml\"\nkey_file = \"v.key\"\n"+prefix+rest+"\n"))
+		return node.LoadConfig(path)
+	}
+}
+
 // TestPoolConfigFields: a [chains.pool] table that sets one field keeps
 // the defaults of the others; a re-gossip period out of range is refused.
 func TestPoolConfigFields(t *testing.T) {
-	dir := t.TempDir()
-	load := func(pool string) (*node.Config, error) {
-		path := filepath.Join(dir, "node.toml")
-		mustWrite(t, path, []byte("data_dir = \"d\"\n[[chains]]\ngenesis = \"g.toml\"\nkey_file = \"v.key\"\n[chains.pool]\n"+pool+"\n"))
-		return node.LoadConfig(path)
-	}
+	load := configLoader(t, "[chains.pool]\n")
 	cfg, err := load("regossip_ms = 500")
 	if err != nil {
 		t.Fatal(err)
@@ -42,12 +49,7 @@ func TestPoolConfigFields(t *testing.T) {
 // absent, or with one field set, the others are the defaults; garbage is a
 // configuration error.
 func TestRuntimeConfig(t *testing.T) {
-	dir := t.TempDir()
-	load := func(table string) (*node.Config, error) {
-		path := filepath.Join(dir, "node.toml")
-		mustWrite(t, path, []byte("data_dir = \"d\"\n[[chains]]\ngenesis = \"g.toml\"\nkey_file = \"v.key\"\n"+table+"\n"))
-		return node.LoadConfig(path)
-	}
+	load := configLoader(t, "")
 	cfg, err := load("")
 	if err != nil || cfg.Runtime != gcpolicy.Default() {
 		t.Fatalf("no [runtime]: %v %+v", err, cfg)
@@ -61,6 +63,26 @@ func TestRuntimeConfig(t *testing.T) {
 	}
 	for _, bad := range []string{"gc_percent = -5", "gc_percent = \"lots\"", "memory_limit = \"6GB\"", "memory_limit = 6", "gc_percent = -1\nmemory_limit = \"off\"", "heap = 1"} {
 		if _, err := load("[runtime]\n" + bad); !errors.Is(err, node.ErrConfig) {
+			t.Errorf("%s: %v, want a config error", bad, err)
+		}
+	}
+}
+
+// TestStateCacheConfig: state_cache_mb bounds a chain's state cache; 0 or
+// absent is the default, -1 turns it off, anything else below is an error.
+func TestStateCacheConfig(t *testing.T) {
+	load := configLoader(t, "")
+	for line, want := range map[string]int64{"": chain.DefaultStateCacheBytes, "state_cache_mb = 0": chain.DefaultStateCacheBytes,
+		"state_cache_mb = -1": 0, "state_cache_mb = 256": 256 << 20} {
+		cfg, err := load(line)
+		if err != nil {
+			t.Errorf("%q: %v", line, err)
+		} else if got := cfg.Chains[0].StateCacheBytes(); got != want {
+			t.Errorf("%q: %d bytes, want %d", line, got, want)
+		}
+	}
+	for _, bad := range []string{"state_cache_mb = -2", "state_cache_mb = \"big\"", "state_cache_mb = 99999999"} {
+		if _, err := load(bad); !errors.Is(err, node.ErrConfig) {
 			t.Errorf("%s: %v, want a config error", bad, err)
 		}
 	}

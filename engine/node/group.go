@@ -37,7 +37,7 @@ func newGroup(n *Node, cc ChainConfig, gen *chain.Genesis, key crypto.PrivateKey
 	if key.Suite().Name() != gen.Suite {
 		return nil, fmt.Errorf("chain %s uses suite %s but key %s is %s", gen.ChainID, gen.Suite, cc.KeyFile, key.Suite().Name())
 	}
-	c, err := chain.Open(db, gen, n.opts.Executor(gen), n.log)
+	c, err := chain.Open(db, gen, n.opts.Executor(gen), n.log, chain.WithStateCache(cc.StateCacheBytes()))
 	if err != nil {
 		return nil, fmt.Errorf("chain %s: %w", gen.ChainID, err)
 	}

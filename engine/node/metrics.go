@@ -6,6 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	dto "github.com/prometheus/client_model/go"
+
+	"github.com/tallyhq/tally/engine/chain"
 )
 
 // metrics are the node's Prometheus series, on a registry of its own so
@@ -70,4 +72,33 @@ func readGauge(g prometheus.Gauge) float64 {
 		return 0
 	}
 	return out.Gauge.GetValue()
+}
+
+// stateCacheCollector reports each chain's state cache at scrape time.
+type stateCacheCollector struct {
+	chains []*chain.Chain
+}
+
+var (
+	stateCacheMisses = prometheus.NewDesc("tally_state_cache_misses_total",
+		"State reads of block execution that the chain's state cache could not serve and went to the database.", []string{"chain"}, nil)
+	stateCacheEntries = prometheus.NewDesc("tally_state_cache_entries",
+		"State keys held by the chain's state cache.", []string{"chain"}, nil)
+	stateCacheBytes = prometheus.NewDesc("tally_state_cache_bytes",
+		"Approximate bytes held by the chain's state cache (bounded by state_cache_mb).", []string{"chain"}, nil)
+)
+
+func (c stateCacheCollector) Describe(ch chan<- *prometheus.Desc) {
+	ch <- stateCacheMisses
+	ch <- stateCacheEntries
+	ch <- stateCacheBytes
+}
+
+func (c stateCacheCollector) Collect(ch chan<- prometheus.Metric) {
+	for _, cc := range c.chains {
+		misses, entries, bytes := cc.StateCacheStats()
+		ch <- prometheus.MustNewConstMetric(stateCacheMisses, prometheus.CounterValue, float64(misses), cc.ID())
+		ch <- prometheus.MustNewConstMetric(stateCacheEntries, prometheus.GaugeValue, float64(entries), cc.ID())
+		ch <- prometheus.MustNewConstMetric(stateCacheBytes, prometheus.GaugeValue, float64(bytes), cc.ID())
+	}
 }

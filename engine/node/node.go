@@ -101,6 +101,11 @@ func New(cfg *Config, opts Options) (*Node, error) {
 			return nil, err
 		}
 	}
+	caches := stateCacheCollector{}
+	for _, id := range n.order {
+		caches.chains = append(caches.chains, n.groups[id].chain)
+	}
+	n.metrics.reg.MustRegister(caches)
 	// Peers' messages arrive once the network starts: every chain has
 	// joined by then, so none is refused (and its sender struck) as a
 	// message for an unknown chain while a restarted node opens its chains.

@@ -104,7 +104,8 @@ func (o BadgerOptions) badger(dir string) badger.Options {
 		WithLogger(slogLogger{l: logger, min: o.LogLevel}).
 		// Batches are blind writes, which never conflict; tracking their
 		// key hashes would only cost memory.
-		WithDetectConflicts(false)
+		WithDetectConflicts(false).
+		WithMetricsEnabled(false)
 }
 
 // GCer is implemented by backends whose space is reclaimed by an explicit
