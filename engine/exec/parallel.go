@@ -18,6 +18,11 @@ import (
 // folded into blk in block order. Every declared transaction runs behind a
 // guard that enforces its declaration; barriers run alone, unguarded.
 func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*types.Tx, senders []common.Address, workers int) ([]*types.Receipt, error) {
+	if len(txs) >= maxWave {
+		// Beyond any block the chain accepts: the schedule's marks would
+		// not hold its waves.
+		return x.ExecuteSerial(bc, blk, txs, senders)
+	}
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}

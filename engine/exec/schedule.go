@@ -1,6 +1,7 @@
 package exec
 
 import (
+	"fmt"
 	"hash/maphash"
 	"sync"
 	"sync/atomic"
@@ -150,7 +151,8 @@ func (sc *scheduleScratch) declareAndAssign(t *team, txs int, declare func(w, lo
 type waveAssigner struct {
 	sc         *scheduleScratch
 	accs       func(i int) []Access
-	floor, top int32 // the latest barrier's wave, and the latest wave
+	floor, top uint64 // the latest barrier's wave, and the latest wave
+	marks      []*keyMarks
 }
 
 // assign assigns the waves of transactions lo to hi-1, the transactions
@@ -164,6 +166,9 @@ func (a *waveAssigner) assign(lo, hi int) {
 		var many []Access
 		switch c := d.n[i]; c {
 		case declBarrier:
+			if a.top+1 > maxWave {
+				panic(fmt.Sprintf("exec: a block of more than %d conflicting transactions cannot be scheduled", maxWave))
+			}
 			wave[i] = int(a.top + 1)
 			a.floor, a.top = a.top+1, a.top+1
 			continue
@@ -184,29 +189,35 @@ func (a *waveAssigner) assign(lo, hi int) {
 			}
 			return modes[k]
 		}
+		// Each key's entry, looked up once: a key no earlier transaction
+		// touched gets empty marks, which delay nothing.
+		ms := a.marks[:0]
+		tab.reserve(len(hs))
+		for _, h := range hs {
+			ms = append(ms, tab.lookup(h, true))
+		}
+		a.marks = ms[:0]
 		w := a.floor + 1
-		for k, h := range hs {
-			m := tab.find(h)
-			if m == nil {
-				continue // a key no earlier transaction touched
-			}
-			w = max(w, m.write+1)
+		for k, m := range ms {
+			w = max(w, m.get(markWrite)+1)
 			if mode(k) != Read {
-				w = max(w, m.read+1)
+				w = max(w, m.get(markRead)+1)
 			}
 			if mode(k) != Delta {
-				w = max(w, m.delta+1)
+				w = max(w, m.get(markDelta)+1)
 			}
 		}
-		for k, h := range hs {
-			m := tab.slot(h)
+		if w > maxWave {
+			panic(fmt.Sprintf("exec: a block of more than %d conflicting transactions cannot be scheduled", maxWave))
+		}
+		for k, m := range ms {
 			switch mode(k) {
 			case Read:
-				m.read = max(m.read, w)
+				m.raise(markRead, w)
 			case Write:
-				m.write = max(m.write, w)
+				m.raise(markWrite, w)
 			case Delta:
-				m.delta = max(m.delta, w)
+				m.raise(markDelta, w)
 			}
 		}
 		wave[i], a.top = int(w), max(a.top, w)
@@ -217,18 +228,44 @@ var scheduleSeed = maphash.MakeSeed()
 
 // keyTable is an open-addressing table from key hashes to the latest waves
 // that read, wrote and added to the key: a Go map costs several times more
-// per key, and scheduling touches every key of the block. It is kept at
-// most half full, growing as it fills.
+// per key, and scheduling touches every key of the block, in no order the
+// cache can follow. An entry is 16 bytes, so that the table of a large
+// block stays in a core's cache as far as it can. It is kept at most half
+// full, growing as it fills.
 type keyTable struct {
 	slots []keyMarks
 	mask  uint64
 	used  int
 }
 
-// keyMarks is one key's entry; h is 0 in an empty slot.
+// keyMarks is one key's entry; h is 0 in an empty slot. waves packs the
+// latest read, write and delta waves, markBits bits each.
 type keyMarks struct {
-	h                  uint64
-	read, write, delta int32
+	h     uint64
+	waves uint64
+}
+
+// markBits is the width of one packed wave: waves go up to maxWave, more
+// than a block of any size the chain accepts has transactions.
+const (
+	markBits = 21
+	maxWave  = 1<<markBits - 1
+)
+
+// The marks packed in keyMarks.waves, by shift.
+const (
+	markRead  = 0
+	markWrite = markBits
+	markDelta = 2 * markBits
+)
+
+func (m *keyMarks) get(mark uint) uint64 { return m.waves >> mark & maxWave }
+
+// raise sets a mark to w if w is later.
+func (m *keyMarks) raise(mark uint, w uint64) {
+	if w > m.get(mark) {
+		m.waves = m.waves&^(maxWave<<mark) | w<<mark
+	}
 }
 
 // reset empties t and sizes it for n hashes, reusing its memory when it
@@ -258,18 +295,12 @@ func (t *keyTable) grow() {
 	}
 }
 
-// find returns h's entry, or nil.
-func (t *keyTable) find(h uint64) *keyMarks { return t.lookup(h, false) }
-
-// slot returns h's entry, taking an empty one for a new hash.
-func (t *keyTable) slot(h uint64) *keyMarks {
-	if 2*(t.used+1) > len(t.slots) {
-		if m := t.lookup(h, false); m != nil {
-			return m
-		}
+// reserve makes room for n new hashes, so that the entries lookup returns
+// for them stay where they are until then.
+func (t *keyTable) reserve(n int) {
+	for 2*(t.used+n) > len(t.slots) {
 		t.grow()
 	}
-	return t.lookup(h, true)
 }
 
 // lookup returns h's entry; when h has none it takes an empty slot if add,
