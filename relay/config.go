@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"time"
@@ -21,6 +22,9 @@ type Config struct {
 	PasswordFile string `toml:"password_file"`
 	// EpochInterval is how often user chains settle, e.g. "1s"; "0s" never.
 	EpochInterval string `toml:"epoch_interval"`
+	// HTTPAddr serves Prometheus metrics at /metrics and a liveness probe
+	// at /healthz (host:port); empty serves nothing.
+	HTTPAddr string `toml:"http_addr"`
 	// Hub and Users name the chains and a node of each.
 	Hub   ChainEndpoint   `toml:"hub"`
 	Users []ChainEndpoint `toml:"users"`
@@ -65,6 +69,11 @@ func (c *Config) Validate() error {
 	}
 	if d, err := time.ParseDuration(c.EpochInterval); err != nil || d < 0 || (d > 0 && d < 50*time.Millisecond) {
 		return fmt.Errorf("relay config: epoch_interval %q: a duration of at least 50ms, or 0s", c.EpochInterval)
+	}
+	if c.HTTPAddr != "" {
+		if _, port, err := net.SplitHostPort(c.HTTPAddr); err != nil || port == "" {
+			return fmt.Errorf("relay config: http_addr %q: want host:port", c.HTTPAddr)
+		}
 	}
 	if c.Hub.ChainID == "" || c.Hub.Node == "" || len(c.Users) == 0 {
 		return errors.New("relay config: [hub] and at least one [[users]] chain, each with chain_id and node")

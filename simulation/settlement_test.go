@@ -3,14 +3,19 @@ package simulation
 import (
 	"context"
 	"fmt"
-	"github.com/tallyhq/tally/engine/chain"
+	"io"
 	"log/slog"
 	"math/big"
 	"math/rand/v2"
+	"net/http"
+	"net/http/httptest"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/tallyhq/tally/engine/chain"
 	"github.com/tallyhq/tally/engine/crypto"
 	"github.com/tallyhq/tally/engine/storage"
 	"github.com/tallyhq/tally/hubchain"
@@ -223,6 +228,7 @@ func settlementEndToEnd(t *testing.T, cl *Cluster) {
 	if st.Booked == 0 || st.Sweeps != len(cl.Users) || st.Allocations != len(cl.Users) {
 		t.Fatalf("relay stats %+v", st)
 	}
+	checkRelayMetrics(t, r, cl, st)
 	cancel()
 	if err := <-done; err != nil {
 		t.Fatalf("relay: %v", err)
@@ -253,5 +259,33 @@ func checkStatements(ctx context.Context, t *testing.T, cl *Cluster) {
 	bad.Income = new(big.Int).Add(bad.Income, big.NewInt(1))
 	if err := hubchain.VerifyLine(ctx, cl.Chain(bad.Chain).Client, cl.Suite, cl.Merchant, bad); err == nil {
 		t.Fatal("a tampered statement line verified")
+	}
+}
+
+// checkRelayMetrics scrapes the relay's /metrics: its counters are its
+// stats, and its cursor on every chain has moved past the blocks it relayed.
+func checkRelayMetrics(t *testing.T, r *relay.Relay, cl *Cluster, st relay.Stats) {
+	srv := httptest.NewServer(r.Handler())
+	defer srv.Close()
+	resp, err := http.Get(srv.URL + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, err := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{fmt.Sprintf("tally_relay_booked_total %d\n", st.Booked),
+		fmt.Sprintf("tally_relay_sweeps_total %d\n", st.Sweeps), fmt.Sprintf("tally_relay_allocations_total %d\n", st.Allocations)} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("relay /metrics lacks %q", want)
+		}
+	}
+	for _, c := range append([]*Chain{cl.Hub}, cl.Users...) {
+		m := regexp.MustCompile(`tally_relay_cursor_height\{chain="` + c.ID + `"\} ([0-9]+)`).FindStringSubmatch(string(body))
+		if m == nil || m[1] == "0" {
+			t.Errorf("relay cursor of %s in /metrics: %v", c.ID, m)
+		}
 	}
 }

@@ -228,10 +228,11 @@ func runningPID(dir, name string) (int, bool) {
 	return pid, syscall.Kill(pid, 0) == nil
 }
 
-// waitReady waits for a chain's node to answer, and for the router to
-// accept connections on its gRPC and HTTP ports; the relay, which listens on
-// nothing, must still be running after a moment. A process that exits (a
-// port taken, a bad config) is reported at once rather than after the wait.
+// waitReady waits for a chain's node to answer, for the router to accept
+// connections on its gRPC and HTTP ports, and for the relay to accept them on
+// its HTTP port (a consortium made before the relay had one: to be still
+// running after a moment). A process that exits (a port taken, a bad
+// config) is reported at once rather than after the wait.
 func waitReady(c *Consortium, name string, exited <-chan error) error {
 	addr, chainID := "", ""
 	for _, ch := range append([]NetChain{c.Hub}, c.Users...) {
@@ -255,8 +256,11 @@ func waitReady(c *Consortium, name string, exited <-chan error) error {
 	deadline := time.Now().Add(30 * time.Second)
 	if addr == "" {
 		var ports []string
-		if name == "router" {
+		switch {
+		case name == "router":
 			ports = []string{c.Router, c.RouterAPI}
+		case name == "relay" && c.RelayHTTP != "":
+			ports = []string{c.RelayHTTP}
 		}
 		time.Sleep(500 * time.Millisecond)
 		for {

@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strconv"
 	"strings"
 	"sync"
@@ -154,6 +156,16 @@ func TestNetInitUpPayStatement(t *testing.T) {
 	}
 	if st := tally(t, "net", "status", dir); !strings.Contains(st, "income 150") {
 		t.Fatalf("net status: %s", st)
+	}
+	// The relay serves its metrics: it booked the epoch carrying the payment.
+	resp, err := http.Get("http://" + cons.RelayHTTP + "/metrics")
+	if err != nil {
+		t.Fatalf("relay metrics: %v", err)
+	}
+	metrics, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if cons.RelayHTTP == "" || !regexp.MustCompile(`(?m)^tally_relay_booked_total [1-9]`).Match(metrics) {
+		t.Fatalf("relay /metrics at %q:\n%s", cons.RelayHTTP, metrics)
 	}
 }
 

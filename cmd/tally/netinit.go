@@ -35,6 +35,7 @@ type Consortium struct {
 	Users     []NetChain        `toml:"users"`
 	Router    string            `toml:"router"`
 	RouterAPI string            `toml:"router_http"`
+	RelayHTTP string            `toml:"relay_http"` // the relay's /metrics and /healthz
 	Admin     string            `toml:"admin"`
 	Merchants []NetMerchant     `toml:"merchants"`
 	Processes map[string]string `toml:"processes"` // name → config file
@@ -127,7 +128,8 @@ func (p *netPlan) build() (*Consortium, error) {
 		mode = "mixed"
 	}
 	cons := &Consortium{Suite: p.suiteName, Consensus: mode, Asset: p.asset, Admin: p.admin.Address().Hex(),
-		Processes: map[string]string{}, Router: p.routerPort(0), RouterAPI: p.routerPort(1)}
+		Processes: map[string]string{}, Router: p.routerPort(0), RouterAPI: p.routerPort(1),
+		RelayHTTP: p.routerPort(2)}
 	for _, h := range p.hot {
 		cons.Merchants = append(cons.Merchants, NetMerchant{Address: h.addr.Hex(), Operator: filepath.Join("keys", "operator-"+h.addr.Hex()[2:10]+".key")})
 	}
@@ -317,7 +319,7 @@ func portPlus(addr string, d int) string {
 }
 
 func (p *netPlan) writeRelay(c *Consortium) error {
-	cfg := relay.Config{DataDir: "relay-data", KeyFile: "keys/relayer.key", EpochInterval: "1s",
+	cfg := relay.Config{DataDir: "relay-data", KeyFile: "keys/relayer.key", EpochInterval: "1s", HTTPAddr: c.RelayHTTP,
 		Hub: relay.ChainEndpoint{ChainID: "hub", Node: c.Hub.GRPC}}
 	for _, u := range c.Users {
 		cfg.Users = append(cfg.Users, relay.ChainEndpoint{ChainID: u.ID, Node: u.GRPC})

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -41,10 +42,30 @@ func relayCmd() *cobra.Command {
 			opts := relay.DefaultOptions()
 			opts.EpochInterval = cfg.Interval()
 			opts.Log = slog.New(slog.NewTextHandler(os.Stderr, nil))
-			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			sig, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
-			opts.Log.Info("relay started", "hub", cfg.Hub.ChainID, "users", len(users), "epoch", opts.EpochInterval)
-			return relay.New(hub, users, db, opts).Run(ctx)
+			ctx, cancel := context.WithCancelCause(sig)
+			defer cancel(nil)
+			r := relay.New(hub, users, db, opts)
+			if cfg.HTTPAddr != "" {
+				failed, err := r.Serve(ctx, cfg.HTTPAddr)
+				if err != nil {
+					return err
+				}
+				go func() {
+					select {
+					case err := <-failed:
+						cancel(err) // no metrics: stop, as a node whose API fails does
+					case <-ctx.Done():
+					}
+				}()
+			}
+			opts.Log.Info("relay started", "hub", cfg.Hub.ChainID, "users", len(users), "epoch", opts.EpochInterval, "http", cfg.HTTPAddr)
+			err = r.Run(ctx)
+			if cause := context.Cause(ctx); err == nil && cause != nil && !errors.Is(cause, context.Canceled) {
+				return cause
+			}
+			return err
 		},
 	}
 	cmd.Flags().StringVar(&cfgPath, "config", "relay.toml", "relay config TOML")
