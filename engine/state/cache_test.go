@@ -250,7 +250,7 @@ func TestCacheFillRacesApply(t *testing.T) {
 		testHookFill = nil
 		go func() {
 			c.Apply(2, block2)
-			c.m.Delete("k") // evicted
+			c.drop([]byte("k")) // evicted
 			close(applied)
 		}()
 		select {
@@ -266,5 +266,30 @@ func TestCacheFillRacesApply(t *testing.T) {
 	db2 := &countingReader{m: map[string][]byte{"k": []byte("new")}}
 	if got := c.Reader(2, db2).Get([]byte("k")); string(got) != "new" {
 		t.Fatalf("after block 2, a reader of height 2 read k = %q", got)
+	}
+}
+
+// TestCacheLongValues: a value longer than maxCachedValue is not kept, and a
+// block that gives a cached key such a value drops the key's entry (no
+// stale short value stays behind).
+func TestCacheLongValues(t *testing.T) {
+	c := NewCache(1 << 20)
+	c.Reset(1)
+	long := bytes.Repeat([]byte{7}, maxCachedValue+1)
+	db := &countingReader{m: map[string][]byte{"code": long, "k": []byte("short")}}
+	r := c.Reader(1, db)
+	r.Get([]byte("code"))
+	r.Get([]byte("code"))
+	if n := db.reads.Load(); n != 2 {
+		t.Fatalf("a long value was read from the database %d times in 2 reads, want 2 (not cached)", n)
+	}
+	r.Get([]byte("k"))
+	c.Apply(2, []Change{{Key: []byte("k"), Value: long}})
+	db2 := &countingReader{m: map[string][]byte{"k": long}}
+	if got := c.Reader(2, db2).Get([]byte("k")); !bytes.Equal(got, long) || db2.reads.Load() != 1 {
+		t.Fatalf("after a long value replaced it, k = %d bytes, %d database reads", len(got), db2.reads.Load())
+	}
+	if _, entries, _ := c.Stats(); entries != 0 {
+		t.Fatalf("%d entries left", entries)
 	}
 }
