@@ -49,6 +49,7 @@ type Router struct {
 	suites   map[string]string
 
 	assignQ chan assignReq
+	metrics *metrics
 }
 
 type assignReq struct {
@@ -69,7 +70,8 @@ func New(cfg *Config, key crypto.PrivateKey, log *slog.Logger) (*Router, error) 
 	}
 	r := &Router{hub: hub, hubID: cfg.Hub.ChainID, log: log, batch: time.Duration(cfg.AssignBatchMs) * time.Millisecond,
 		account: &client.Account{Key: key, Client: hub, ChainID: cfg.Hub.ChainID}, chains: map[string]*client.Client{},
-		assigned: map[common.Address]string{}, open: map[string]bool{}, suites: map[string]string{}, assignQ: make(chan assignReq, 1024)}
+		assigned: map[common.Address]string{}, open: map[string]bool{}, suites: map[string]string{}, assignQ: make(chan assignReq, 1024),
+		metrics: newMetrics()}
 	for _, ep := range cfg.Chains {
 		if err := r.AddChain(ep); err != nil {
 			return nil, err
@@ -222,8 +224,10 @@ func (r *Router) Lookup(ctx context.Context, u common.Address) (string, bool, er
 	c, ok := r.assigned[u]
 	r.mu.RUnlock()
 	if ok {
+		r.metrics.lookups.WithLabelValues("cache").Inc()
 		return c, true, nil
 	}
+	r.metrics.lookups.WithLabelValues("hub").Inc()
 	out, err := r.view(ctx, r.hub, dirABI, "chainOf", u)
 	if err != nil {
 		return "", false, err
@@ -279,6 +283,9 @@ func (r *Router) assignBatch(ctx context.Context, batch []assignReq) {
 		all = append(all, b.users...)
 	}
 	chains, err := r.assignOnHub(ctx, all)
+	if err != nil {
+		r.metrics.assignErrors.Inc()
+	}
 	for _, b := range batch {
 		if err != nil {
 			b.reply <- assignResult{err: err}
@@ -303,6 +310,8 @@ func (r *Router) assignOnHub(ctx context.Context, users []common.Address) ([]str
 			return nil, err
 		}
 		got := vals[0].([]string)
+		r.metrics.assignTxs.Inc()
+		r.metrics.assigned.Add(float64(len(part)))
 		for j, u := range part {
 			r.remember(u, got[j])
 		}

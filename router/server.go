@@ -215,16 +215,19 @@ func (s *Server) Chains(ctx context.Context, _ *pb.ChainsRequest) (*pb.ChainsRes
 	return out, nil
 }
 
-// HTTPHandler serves the API as HTTP/JSON under /v1/.
+// HTTPHandler serves the API as HTTP/JSON under /v1/, and the router's
+// Prometheus metrics at /metrics.
 func HTTPHandler(s *Server) http.Handler {
 	mux := http.NewServeMux()
-	mux.Handle("/v1/Route", api.UnaryJSON(func() *pb.RouteRequest { return new(pb.RouteRequest) }, s.Route))
-	mux.Handle("/v1/OpenAccounts", api.UnaryJSON(func() *pb.OpenAccountsRequest { return new(pb.OpenAccountsRequest) }, s.OpenAccounts))
-	mux.Handle("/v1/Submit", api.UnaryJSON(func() *pb.SubmitRequest { return new(pb.SubmitRequest) }, s.Submit))
-	mux.Handle("/v1/WaitReceipt", api.UnaryJSON(func() *pb.WaitReceiptRequest { return new(pb.WaitReceiptRequest) }, s.WaitReceipt))
-	mux.Handle("/v1/Balance", api.UnaryJSON(func() *pb.BalanceRequest { return new(pb.BalanceRequest) }, s.Balance))
-	mux.Handle("/v1/Merchant", api.UnaryJSON(func() *pb.MerchantRequest { return new(pb.MerchantRequest) }, s.Merchant))
-	mux.Handle("/v1/Chains", api.UnaryJSON(func() *pb.ChainsRequest { return new(pb.ChainsRequest) }, s.Chains))
+	handle := func(method string, h http.Handler) { mux.Handle("/v1/"+method, s.r.counted(method, h)) }
+	handle("Route", api.UnaryJSON(func() *pb.RouteRequest { return new(pb.RouteRequest) }, s.Route))
+	handle("OpenAccounts", api.UnaryJSON(func() *pb.OpenAccountsRequest { return new(pb.OpenAccountsRequest) }, s.OpenAccounts))
+	handle("Submit", api.UnaryJSON(func() *pb.SubmitRequest { return new(pb.SubmitRequest) }, s.Submit))
+	handle("WaitReceipt", api.UnaryJSON(func() *pb.WaitReceiptRequest { return new(pb.WaitReceiptRequest) }, s.WaitReceipt))
+	handle("Balance", api.UnaryJSON(func() *pb.BalanceRequest { return new(pb.BalanceRequest) }, s.Balance))
+	handle("Merchant", api.UnaryJSON(func() *pb.MerchantRequest { return new(pb.MerchantRequest) }, s.Merchant))
+	handle("Chains", api.UnaryJSON(func() *pb.ChainsRequest { return new(pb.ChainsRequest) }, s.Chains))
+	mux.Handle("/metrics", s.r.metricsHandler())
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		api.WriteError(w, status.Error(codes.NotFound, fmt.Sprintf("no router method at %s; methods are POST /v1/<Method>", r.URL.Path)))
 	})

@@ -167,6 +167,18 @@ func TestNetInitUpPayStatement(t *testing.T) {
 	if cons.RelayHTTP == "" || !regexp.MustCompile(`(?m)^tally_relay_booked_total [1-9]`).Match(metrics) {
 		t.Fatalf("relay /metrics at %q:\n%s", cons.RelayHTTP, metrics)
 	}
+	// The router's metrics: it opened alice's account through the hub.
+	resp, err = http.Get("http://" + cons.RouterAPI + "/metrics")
+	if err != nil {
+		t.Fatalf("router metrics: %v", err)
+	}
+	metrics, _ = io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, re := range []string{`(?m)^tally_router_assigned_users_total [1-9]`, `(?m)^tally_router_requests_total\{code="200",method="OpenAccounts",transport="http"\} 1$`} {
+		if !regexp.MustCompile(re).Match(metrics) {
+			t.Fatalf("router /metrics lacks %s:\n%s", re, metrics)
+		}
+	}
 }
 
 func cmdOutput(bin string, args ...string) (string, error) {

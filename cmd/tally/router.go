@@ -68,7 +68,7 @@ func serveRouter(ctx context.Context, r *router.Router, cfg *router.Config, log 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	failed := make(chan error, 2)
-	gs := grpc.NewServer(grpc.WaitForHandlers(true))
+	gs := grpc.NewServer(grpc.WaitForHandlers(true), grpc.UnaryInterceptor(r.UnaryInterceptor()))
 	pb.RegisterRouterServer(gs, srv)
 	go func() {
 		if err := gs.Serve(lis); err != nil {
