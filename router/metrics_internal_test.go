@@ -57,7 +57,9 @@ func TestRouterMetrics(t *testing.T) {
 	// The same over the gRPC interceptor.
 	call := func(req any) error {
 		_, err := r.UnaryInterceptor()(context.Background(), req, &grpc.UnaryServerInfo{FullMethod: "/tally.router.Router/Route"},
-			func(ctx context.Context, req any) (any, error) { return NewServer(r).Route(ctx, req.(*pb.RouteRequest)) })
+			func(ctx context.Context, req any) (any, error) {
+				return NewServer(r).Route(ctx, req.(*pb.RouteRequest))
+			})
 		return err
 	}
 	if err := call(&pb.RouteRequest{User: user.Hex()}); err != nil {
