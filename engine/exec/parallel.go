@@ -33,7 +33,7 @@ func (x *Executor) ExecuteParallel(bc *BlockContext, blk state.Writer, txs []*ty
 	defer x.scratch.put(sc)
 	receipts := make([]*types.Receipt, len(txs))
 	plans, wave := x.declare(t, txs, senders, receipts, sc)
-	ws := sc.waves(wave)
+	ws := sc.waves(wave, sc.sched.top)
 	for _, idx := range ws {
 		if len(idx) == 1 && plans[idx[0]].barrier {
 			i := idx[0]
@@ -72,11 +72,20 @@ func (x *Executor) declare(t *team, txs []*types.Tx, senders []common.Address, r
 	return plans, wave
 }
 
-// waves groups transaction indexes by wave, each group in block order.
-func (sc *blockScratch) waves(wave []int) [][]int {
-	top := 0
-	for _, w := range wave {
-		top = max(top, w)
+// waves groups transaction indexes by wave, each group in block order;
+// top is the latest wave. A block of independent transactions (transfers
+// and payments into hot accounts) is one wave, which takes no grouping.
+func (sc *blockScratch) waves(wave []int, top int) [][]int {
+	flat := resize(sc.waveIdx, len(wave))
+	sc.waveIdx = flat
+	out := resize(sc.waveOut, top)
+	sc.waveOut = out
+	if top == 1 {
+		for i := range flat {
+			flat[i] = i
+		}
+		out[0] = flat
+		return out
 	}
 	start := resize(sc.waveStart, top+1) // then out[w] is flat[start[w]:start[w+1]]
 	sc.waveStart = start
@@ -87,10 +96,6 @@ func (sc *blockScratch) waves(wave []int) [][]int {
 	for w := 1; w <= top; w++ {
 		start[w] += start[w-1]
 	}
-	flat := resize(sc.waveIdx, len(wave))
-	sc.waveIdx = flat
-	out := resize(sc.waveOut, top)
-	sc.waveOut = out
 	for w := range out {
 		out[w] = flat[start[w]:start[w]:start[w+1]]
 	}

@@ -25,6 +25,7 @@ type scheduleScratch struct {
 	tab  keyTable
 	over []uint64 // the hashes of one transaction with many accesses
 	wave []int
+	top  int           // the latest wave in wave
 	done []atomic.Bool // per chunk of transactions: declared
 }
 
@@ -137,6 +138,7 @@ func (sc *scheduleScratch) declareAndAssign(t *team, txs int, declare func(w, lo
 	for ; next < chunks; next++ { // every chunk is declared now
 		a.assign(next*chunk, min((next+1)*chunk, txs))
 	}
+	sc.top = int(a.top)
 	return sc.wave
 }
 
@@ -152,6 +154,7 @@ type waveAssigner struct {
 	sc         *scheduleScratch
 	accs       func(i int) []Access
 	floor, top uint64 // the latest barrier's wave, and the latest wave
+	touched    uint64 // see touch
 	marks      []*keyMarks
 }
 
@@ -160,6 +163,7 @@ type waveAssigner struct {
 func (a *waveAssigner) assign(lo, hi int) {
 	sc := a.sc
 	d, tab, wave := &sc.decl, &sc.tab, sc.wave
+	a.touch(lo, hi)
 	for i := lo; i < hi; i++ {
 		var hs []uint64
 		var modes []AccessMode
@@ -222,6 +226,28 @@ func (a *waveAssigner) assign(lo, hi int) {
 		}
 		wave[i], a.top = int(w), max(a.top, w)
 	}
+}
+
+// touch loads the table slots where the keys of transactions lo to hi-1
+// start their probes, before assign looks them up one by one. The table is
+// out of the core's cache by the time a block is scheduled (executing the
+// block before evicted it), and the slots are at random: looked up in
+// turn, each key waits for its own miss, whereas these loads depend on
+// nothing and go to memory together. The sum only keeps the compiler from
+// dropping them.
+func (a *waveAssigner) touch(lo, hi int) {
+	d, tab := &a.sc.decl, &a.sc.tab
+	var sum uint64
+	for i := lo; i < hi; i++ {
+		c := int(d.n[i])
+		if c > inlineAccs {
+			continue // a barrier, or hashed later
+		}
+		for _, h := range d.h[i*inlineAccs : i*inlineAccs+c] {
+			sum += tab.slots[(max(h, 1)>>32)&tab.mask].h
+		}
+	}
+	a.touched += sum
 }
 
 var scheduleSeed = maphash.MakeSeed()
