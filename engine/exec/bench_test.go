@@ -6,6 +6,7 @@ import (
 	"math/rand/v2"
 	"runtime"
 	"slices"
+	"syscall"
 	"testing"
 	"time"
 
@@ -109,6 +110,13 @@ func BenchmarkBlock10k(b *testing.B) {
 // it has, through the chain's state cache in front of that snapshot
 // ("cached": warm after the first run).
 //
+// Beside the speedup it reports why it is what it is: the CPU time of a
+// parallel run over a serial one ("cpu-par/ser": what the parallel path
+// adds, less the collection a serial run does on the idle core), and the
+// cores a parallel run keeps busy ("par-cores": 2 at best here) and a
+// serial one ("ser-cores": 1 and the collector's share). The speedup is
+// par-cores / ser-cores / cpu-par/ser.
+//
 // Each runs with the collector paced as the process started ("gc=go":
 // GOGC=100 unless the environment sets it) and as a node paces it
 // ("gc=node": gcpolicy.Default, which tally node and tally sim apply).
@@ -159,32 +167,41 @@ func BenchmarkSpeedup10k(b *testing.B) {
 					b.Fatal(err)
 				}
 			}
-			// timed returns the mean time of three runs of f, after a collection
+			// timed returns the mean wall and CPU time (the process's, the
+			// collector's included) of three runs of f, after a collection
 			// and a first run.
-			timed := func(f func()) float64 {
+			timed := func(f func()) (wall, cpu float64) {
 				runtime.GC()
 				f()
-				t0 := time.Now()
+				t0, c0 := time.Now(), processCPU(b)
 				for range 3 {
 					f()
 				}
-				return time.Since(t0).Seconds() / 3
+				return time.Since(t0).Seconds() / 3, (processCPU(b) - c0) / 3
 			}
 			for _, pacing := range pacings {
 				b.Run(backend+"/"+name+"/"+pacing.name, func(b *testing.B) {
 					pacing.apply()
-					var ser, par, ratio []float64
+					var ser, par, ratio, cpuRatio, parCores, serCores []float64
 					for b.Loop() {
 						// Serial, parallel, parallel, serial: a drift in the
 						// machine's speed during the iteration weighs on both.
-						s1, p1 := timed(serial), timed(parallel)
-						p2, s2 := timed(parallel), timed(serial)
+						s1, sc1 := timed(serial)
+						p1, pc1 := timed(parallel)
+						p2, pc2 := timed(parallel)
+						s2, sc2 := timed(serial)
 						s, p := (s1+s2)/2, (p1+p2)/2
 						ser, par, ratio = append(ser, s), append(par, p), append(ratio, s/p)
+						cpuRatio = append(cpuRatio, (pc1+pc2)/(sc1+sc2))
+						parCores = append(parCores, (pc1+pc2)/(p1+p2))
+						serCores = append(serCores, (sc1+sc2)/(s1+s2))
 					}
 					b.ReportMetric(median(ser)*1e3, "serial-ms")
 					b.ReportMetric(median(par)*1e3, "parallel-ms")
 					b.ReportMetric(median(ratio), "speedup")
+					b.ReportMetric(median(cpuRatio), "cpu-par/ser")
+					b.ReportMetric(median(parCores), "par-cores")
+					b.ReportMetric(median(serCores), "ser-cores")
 				})
 			}
 		}
@@ -223,6 +240,16 @@ func (r snapReader) Get(key []byte) []byte {
 		panic(err)
 	}
 	return v
+}
+
+// processCPU is the CPU time the process has used, user and system, in
+// seconds.
+func processCPU(b *testing.B) float64 {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano()).Seconds()
 }
 
 func median(xs []float64) float64 {
