@@ -4,7 +4,6 @@ import (
 	"errors"
 	"math/big"
 	"math/rand/v2"
-	"runtime"
 	"slices"
 	"syscall"
 	"testing"
@@ -93,12 +92,15 @@ func BenchmarkBlock10k(b *testing.B) {
 // alternates serial and parallel runs of the block within each iteration, so
 // that both see the same machine: on a shared machine the speed of a core
 // drifts from one second to the next, and two sub-benchmarks run seconds
-// apart can differ by a third on identical code. Each iteration collects
-// the garbage left by the other mode (a node runs one mode, and would not
-// carry the other's collection debt), runs the block once in the mode to
-// warm up, then times three runs; it does so for serial, parallel, parallel
-// and serial again, so that a machine speeding up or slowing down during
-// the iteration favours neither mode. It reports the median time of each
+// apart can differ by a third on identical code. Each iteration runs the
+// block once in a mode to warm up, then times three runs; it does so for
+// serial, parallel, parallel and serial again, so that a machine speeding
+// up or slowing down during the iteration favours neither mode. The
+// collector runs when the allocation calls for it, so each mode pays for
+// the cycles its blocks bring on, at a node's steady rate (both modes
+// allocate the same per block). Collecting before each mode's runs instead,
+// as this benchmark once did, left the node's pacing no cycle within the
+// timed runs, and hid its cost. It reports the median time of each
 // mode and the median of the per-iteration ratios (serial/parallel,
 // "speedup").
 // Run it with -benchtime Nx (N ≥ 10).
@@ -168,10 +170,8 @@ func BenchmarkSpeedup10k(b *testing.B) {
 				}
 			}
 			// timed returns the mean wall and CPU time (the process's, the
-			// collector's included) of three runs of f, after a collection
-			// and a first run.
+			// collector's included) of three runs of f, after a first run.
 			timed := func(f func()) (wall, cpu float64) {
-				runtime.GC()
 				f()
 				t0, c0 := time.Now(), processCPU(b)
 				for range 3 {
