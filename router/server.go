@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math/big"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -106,9 +107,18 @@ func (s *Server) Submit(ctx context.Context, req *pb.SubmitRequest) (*pb.SubmitR
 		}
 		byChain[tx.ChainID] = append(byChain[tx.ChainID], i)
 	}
+	// Each chain's share goes to its node at once: a batch spread over N
+	// chains waits for the slowest node, not for all of them in turn. The
+	// forwards write disjoint results.
+	var wg sync.WaitGroup
 	for id, idx := range byChain {
-		s.forward(ctx, id, idx, req.Txs, out)
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			s.forward(ctx, id, idx, req.Txs, out)
+		}()
 	}
+	wg.Wait()
 	return out, nil
 }
 
@@ -130,6 +140,12 @@ func (s *Server) forward(ctx context.Context, id string, idx []int, raws [][]byt
 	res, err := c.SendRaw(ctx, batch)
 	if err != nil {
 		fail("UNAVAILABLE", err.Error())
+		return
+	}
+	if len(res) != len(batch) {
+		// A node must answer each transaction; one that does not (a bug, or
+		// another version) says nothing reliable about any of them.
+		fail("UNAVAILABLE", fmt.Sprintf("chain %s's node answered %d results for %d transactions", id, len(res), len(batch)))
 		return
 	}
 	for k, i := range idx {
